@@ -1,0 +1,26 @@
+package dev.sluice.tokenizer;
+
+import com.knuddels.jtokkit.Encodings;
+import com.knuddels.jtokkit.api.EncodingType;
+import java.util.Map;
+
+/** {@code gpt2}: OpenAI's r50k_base byte-level BPE, 50,257 ids, {@code <|endoftext|>} = 50256. */
+public final class Gpt2Provider implements TokenizerProvider {
+
+    static final int END_OF_TEXT = 50256;
+
+    @Override
+    public String name() {
+        return "gpt2";
+    }
+
+    @Override
+    public Tokenizer create(String argument) {
+        if (argument != null) {
+            throw new IllegalArgumentException("tokenizer 'gpt2' takes no argument, got 'gpt2:" + argument + "'");
+        }
+        var encoding = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.R50K_BASE);
+        return new TiktokenTokenizer("gpt2", encoding, END_OF_TEXT, Map.of("<|endoftext|>", END_OF_TEXT),
+                END_OF_TEXT, END_OF_TEXT);
+    }
+}
