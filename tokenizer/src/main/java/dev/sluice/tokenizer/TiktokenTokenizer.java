@@ -43,6 +43,11 @@ final class TiktokenTokenizer implements Tokenizer {
         return name;
     }
 
+    /** The wrapped JTokkit encoding, for the benchmark that measures what this wrapper costs. */
+    Encoding jtokkit() {
+        return encoding;
+    }
+
     @Override
     public int[] encode(String text) {
         return encoding.encodeOrdinary(ValidText.of(text)).toArray();

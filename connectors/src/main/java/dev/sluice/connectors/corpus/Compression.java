@@ -1,0 +1,33 @@
+package dev.sluice.connectors.corpus;
+
+import com.github.luben.zstd.ZstdInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Locale;
+import java.util.zip.GZIPInputStream;
+
+/** The compressions a shard may carry, told from its file name. */
+final class Compression {
+
+    private Compression() {}
+
+    static InputStream decompress(String fileName, InputStream raw) throws IOException {
+        String name = fileName.toLowerCase(Locale.ROOT);
+        if (name.endsWith(".gz")) {
+            return new GZIPInputStream(raw, 1 << 16);
+        }
+        if (name.endsWith(".zst") || name.endsWith(".zstd")) {
+            return new ZstdInputStream(raw);
+        }
+        return raw;
+    }
+
+    static String stripSuffix(String fileName) {
+        for (String suffix : new String[] {".gz", ".zst", ".zstd"}) {
+            if (fileName.endsWith(suffix)) {
+                return fileName.substring(0, fileName.length() - suffix.length());
+            }
+        }
+        return fileName;
+    }
+}

@@ -1,0 +1,36 @@
+package dev.sluice.connectors.corpus;
+
+/**
+ * One record read from a corpus shard: a document, a rejected line, or the end-of-shard marker.
+ * Rejected lines travel downstream (instead of being dropped in the reader) so the operator that owns the
+ * metrics counts them and logs them with shard and line.
+ *
+ * @param shard the shard's path
+ * @param line 1-based line (or block, or record) number in the shard; for the end marker, the count read
+ * @param id the document's id: its own {@code id} field, else {@code shard:line}
+ * @param source the corpus source name from the config (for mixture weights and accounting)
+ * @param text the document text; null when rejected or at the end
+ * @param error why the record was rejected; null for good records
+ * @param repairedUtf8 true when the bytes were not valid UTF-8 and bad sequences became U+FFFD
+ * @param endOfShard true for the one marker after the last record of a shard
+ */
+public record CorpusRecord(String shard, long line, String id, String source, String text, String error,
+                           boolean repairedUtf8, boolean endOfShard) {
+
+    public static CorpusRecord document(String shard, long line, String id, String source, String text,
+                                        boolean repairedUtf8) {
+        return new CorpusRecord(shard, line, id, source, text, null, repairedUtf8, false);
+    }
+
+    public static CorpusRecord rejected(String shard, long line, String source, String error) {
+        return new CorpusRecord(shard, line, shard + ":" + line, source, null, error, false, false);
+    }
+
+    public static CorpusRecord end(String shard, long records, String source) {
+        return new CorpusRecord(shard, records, null, source, null, null, false, true);
+    }
+
+    public boolean isRejected() {
+        return error != null;
+    }
+}

@@ -1,0 +1,89 @@
+package dev.sluice.connectors.corpus;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.apache.flink.connector.file.src.FileSource;
+
+/** Corpus shards named by files, directories and globs, and the Flink FileSource that reads them. */
+public final class CorpusSources {
+
+    private CorpusSources() {}
+
+    /**
+     * Every shard Sluice can read under the given paths (a file, a directory searched recursively, or a glob
+     * such as {@code data/*.jsonl.gz}), sorted, without duplicates. Fails naming the path that matched nothing.
+     */
+    public static List<Path> listShards(List<String> patterns) {
+        TreeSet<Path> shards = new TreeSet<>();
+        for (String pattern : patterns) {
+            List<Path> found = expand(pattern);
+            if (found.isEmpty()) {
+                throw new IllegalArgumentException("corpus path '" + pattern + "' matches no shard (.jsonl, .jsonl.gz, "
+                        + ".jsonl.zst, .txt)");
+            }
+            shards.addAll(found);
+        }
+        return new ArrayList<>(shards);
+    }
+
+    private static List<Path> expand(String pattern) {
+        int glob = firstGlobChar(pattern);
+        Path root = glob < 0 ? Path.of(pattern) : baseDir(pattern.substring(0, glob));
+        PathMatcher matcher = glob < 0 ? p -> true
+                : FileSystems.getDefault().getPathMatcher("glob:" + Path.of(pattern).toAbsolutePath().normalize());
+        if (Files.isRegularFile(root)) {
+            return List.of(root.toAbsolutePath().normalize());
+        }
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(Files::isRegularFile)
+                    .map(p -> p.toAbsolutePath().normalize())
+                    .filter(p -> !p.getFileName().toString().startsWith(".") && !p.getFileName().toString().startsWith("_"))
+                    .filter(p -> ShardFormat.of(p.getFileName().toString()) != null)
+                    .filter(matcher::matches)
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("listing corpus path " + root, e);
+        }
+    }
+
+    private static int firstGlobChar(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if ("*?[{".indexOf(s.charAt(i)) >= 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static Path baseDir(String prefix) {
+        int slash = prefix.lastIndexOf('/');
+        return slash < 0 ? Path.of(".") : Path.of(prefix.substring(0, slash + 1));
+    }
+
+    /**
+     * A FileSource over the given shards. With {@code watch} set, it keeps watching the shards' directories for
+     * new files at that interval (unbounded); otherwise it reads each shard once (bounded).
+     */
+    public static FileSource<CorpusRecord> fileSource(List<Path> shards, CorpusFormat.Options options, Duration watch) {
+        org.apache.flink.core.fs.Path[] paths = shards.stream()
+                .map(p -> new org.apache.flink.core.fs.Path(p.toUri()))
+                .toArray(org.apache.flink.core.fs.Path[]::new);
+        var builder = FileSource.forBulkFileFormat(new CorpusFormat(options), paths);
+        if (watch != null) {
+            builder.monitorContinuously(watch);
+        }
+        return builder.build();
+    }
+}
