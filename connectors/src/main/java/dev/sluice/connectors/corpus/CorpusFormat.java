@@ -78,7 +78,7 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
         private boolean ended;
 
         ShardReader(FileSourceSplit split, Options options, long skip) throws IOException {
-            this.shard = split.path().toString();
+            this.shard = split.path().toUri().getPath();
             this.fileName = split.path().getName();
             this.options = options;
             FileSystem fs = split.path().getFileSystem();

@@ -1,0 +1,78 @@
+package dev.sluice.connectors.config;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+
+/**
+ * Loads a YAML file (snake_case keys) into an immutable config record. Unknown keys, wrong types and values
+ * the record's constructor refuses all fail here, before any work starts, with the file, the line and the
+ * field's path in the message.
+ */
+public final class YamlConfig {
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+    private YamlConfig() {}
+
+    public static <T> T load(Path file, Class<T> type) {
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException("config file " + file + " does not exist");
+        }
+        try {
+            return YAML.readValue(file.toFile(), type);
+        } catch (JsonMappingException e) {
+            throw new ConfigException(describe(file.toString(), e), e);
+        } catch (IOException e) {
+            throw new ConfigException("config " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static <T> T parse(String yaml, Class<T> type) {
+        try {
+            return YAML.readValue(yaml, type);
+        } catch (JsonMappingException e) {
+            throw new ConfigException(describe("(inline)", e), e);
+        } catch (IOException e) {
+            throw new ConfigException("config: " + e.getMessage(), e);
+        }
+    }
+
+    private static String describe(String where, JsonMappingException e) {
+        String field = e.getPath().stream()
+                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining(".")).replace(".[", "[");
+        String why = e instanceof ValueInstantiationException && e.getCause() != null
+                ? e.getCause().getMessage() : e.getOriginalMessage();
+        String line = e.getLocation() == null ? "" : " line " + e.getLocation().getLineNr();
+        return "config " + where + line + (field.isEmpty() ? "" : ", field '" + field + "'") + ": " + why;
+    }
+
+    /** A config that cannot be used; the message names the file, line and field. */
+    public static final class ConfigException extends IllegalArgumentException {
+        public ConfigException(String message) {
+            super(message);
+        }
+
+        public ConfigException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** For record constructors: fails naming the field unless the condition holds. */
+    public static void require(boolean condition, String field, String rule, Object value) {
+        if (!condition) {
+            throw new IllegalArgumentException(field + " " + rule + " (got " + value + ")");
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package dev.sluice.connectors.kafka;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+
+/** Creates the topics a job writes, with the partition count and retention it needs, before the job starts. */
+public final class KafkaTopics {
+
+    private KafkaTopics() {}
+
+    /**
+     * Makes each topic exist with {@code partitions} partitions. An existing topic that already holds records is
+     * refused unless {@code overwrite}, in which case it is deleted and created again: appending a second run's
+     * batches would repeat every seq_id.
+     */
+    public static void prepare(Properties client, List<String> topics, int partitions, short replication,
+                               boolean overwrite) {
+        try (Admin admin = Admin.create(client)) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<String> toDelete = new ArrayList<>();
+            for (String t : topics) {
+                if (existing.contains(t)) {
+                    long records = recordCount(admin, t);
+                    if (records > 0 && !overwrite) {
+                        throw new IllegalStateException("topic " + t + " already holds " + records
+                                + " records; pass --overwrite to replace it, or change 'dataset' in the config");
+                    }
+                    toDelete.add(t);
+                }
+            }
+            if (!toDelete.isEmpty()) {
+                admin.deleteTopics(toDelete).all().get(30, TimeUnit.SECONDS);
+                waitUntilGone(admin, toDelete);
+            }
+            List<NewTopic> create = topics.stream().map(t -> new NewTopic(t, partitions, replication)
+                    .configs(Map.of("retention.ms", "-1", "max.message.bytes", Integer.toString(64 << 20)))).toList();
+            admin.createTopics(create).all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("preparing Kafka topics " + topics + ": " + e.getCause().getMessage(), e);
+        } catch (Exception e) {
+            throw e instanceof RuntimeException r ? r : new IllegalStateException("preparing Kafka topics " + topics, e);
+        }
+    }
+
+    /** Records currently held by a topic (end minus start offsets over its partitions). */
+    public static long recordCount(Admin admin, String topic) throws Exception {
+        TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+        Map<TopicPartition, OffsetSpec> earliest = new java.util.HashMap<>();
+        Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
+        d.partitions().forEach(p -> {
+            earliest.put(new TopicPartition(topic, p.partition()), OffsetSpec.earliest());
+            latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+        });
+        long total = 0;
+        var start = admin.listOffsets(earliest).all().get(30, TimeUnit.SECONDS);
+        var end = admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+        for (var tp : end.keySet()) {
+            total += end.get(tp).offset() - start.get(tp).offset();
+        }
+        return total;
+    }
+
+    private static void waitUntilGone(Admin admin, List<String> topics) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            Set<String> names = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            if (topics.stream().noneMatch(names::contains)) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("topics " + topics + " were not deleted within 10 s");
+    }
+}

@@ -1,0 +1,54 @@
+package dev.sluice.deploy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+
+/** Where the repo's files are (the demo corpus, configs, vocabularies), and the demo corpus's texts for benchmarks. */
+public final class DemoCorpus {
+
+    private DemoCorpus() {}
+
+    /** The repository root: {@code -Dsluice.home} as set by bin/sluice, else the working directory. */
+    public static Path home() {
+        return Path.of(System.getProperty("sluice.home", ".")).toAbsolutePath().normalize();
+    }
+
+    public static Path corpusDir() {
+        return home().resolve("data/corpus");
+    }
+
+    /** The {@code text} field of every document in the {@code .jsonl.gz} shards of {@code dir}, in shard order. */
+    public static List<String> texts(Path dir) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        List<String> texts = new ArrayList<>();
+        List<Path> shards;
+        try (Stream<Path> files = Files.list(dir)) {
+            shards = files.filter(p -> p.toString().endsWith(".jsonl.gz")).sorted().toList();
+        }
+        if (shards.isEmpty()) {
+            throw new IOException("no .jsonl.gz shards in " + dir);
+        }
+        for (Path shard : shards) {
+            try (var in = new BufferedReader(new InputStreamReader(new GZIPInputStream(Files.newInputStream(shard)),
+                    StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    JsonNode text = json.readTree(line).get("text");
+                    if (text != null) {
+                        texts.add(text.asText());
+                    }
+                }
+            }
+        }
+        return texts;
+    }
+}

@@ -1,0 +1,68 @@
+package dev.sluice.deploy.cli;
+
+import dev.sluice.deploy.DemoCorpus;
+import dev.sluice.tokenizer.TokenizerBenchmark;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Benchmarks that print figures measured against a reference in the same run (never timed unit tests). */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"tokenizer: single-thread encode MB/s of gpt2 and marin vs bare JTokkit and DJL's Rust HF "
+                + "tokenizer on the same text.",
+                "pipeline: end-to-end tokens/s of the TokenizeJob (shards to committed Kafka batches) vs the bare "
+                        + "tokenizer on the same text and cores."})
+final class BenchCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", description = "tokenizer | pipeline")
+    String what;
+
+    @Option(names = "--corpus", description = "directory of .jsonl.gz shards (default: the demo corpus)")
+    Path corpus;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "measured passes; the best counts")
+    int repeats;
+
+    @Option(names = "--max-mb", defaultValue = "0", description = "use at most this many MB of text (0: all)")
+    int maxMb;
+
+    @Option(names = "--epochs", defaultValue = "4", description = "pipeline: passes over the corpus in one job")
+    int epochs;
+
+    @Option(names = "--parallelism", defaultValue = "2", description = "pipeline: cores (tokenizer tasks)")
+    int parallelism;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = corpus != null ? corpus : DemoCorpus.corpusDir();
+        return switch (what) {
+            case "tokenizer" -> tokenizer(dir);
+            case "pipeline" -> PipelineBench.run(dir, epochs, parallelism);
+            default -> throw new IllegalArgumentException("unknown benchmark '" + what + "'; known: tokenizer, pipeline");
+        };
+    }
+
+    private int tokenizer(Path dir) throws Exception {
+        List<String> texts = DemoCorpus.texts(dir);
+        if (maxMb > 0) {
+            texts = TokenizerBenchmark.upTo(texts, (long) maxMb << 20);
+        }
+        var bench = new TokenizerBenchmark(texts, repeats);
+        System.out.printf(Locale.ROOT, "text: %d documents, %.1f MB UTF-8 from %s; single thread, best of %d%n",
+                texts.size(), bench.bytes() / 1e6, dir, repeats);
+        Path tokenizers = DemoCorpus.home().resolve("data/tokenizers");
+        for (String name : List.of("gpt2", "marin")) {
+            var r = bench.measure(name, tokenizers.resolve(name + "-tokenizer.json"));
+            System.out.printf(Locale.ROOT,
+                    "%-6s ours %6.1f MB/s | bare JTokkit %6.1f MB/s (wrapper cost %+.1f%%) | Rust HF (DJL) %5.2f MB/s"
+                            + " | ours / Rust HF = %.1fx | %d tokens%n",
+                    name, r.oursMBps(), r.jtokkitMBps(), 100 * r.wrapperCost(), r.rustHfMBps(), r.ratioToRustHf(),
+                    r.tokens());
+        }
+        return 0;
+    }
+}

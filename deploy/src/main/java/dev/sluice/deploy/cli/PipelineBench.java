@@ -1,0 +1,78 @@
+package dev.sluice.deploy.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.deploy.DemoCorpus;
+import dev.sluice.deploy.Infrastructure;
+import dev.sluice.deploy.PipelineRunner;
+import dev.sluice.pipeline.PipelineConfig;
+import dev.sluice.pipeline.TokenizeJob;
+import dev.sluice.tokenizer.Tokenizer;
+import dev.sluice.tokenizer.Tokenizers;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * End-to-end TokenizeJob throughput (shards to committed Kafka batches, embedded broker and MiniCluster) against
+ * the bare tokenizer on the same text with the same number of threads, measured in the same process.
+ */
+final class PipelineBench {
+
+    private PipelineBench() {}
+
+    static int run(Path corpus, int epochs, int parallelism) throws Exception {
+        String tokenizer = "gpt2";
+        List<String> texts = DemoCorpus.texts(corpus);
+        Tokenizer tok = Tokenizers.load(tokenizer);
+        double bare = bareTokensPerSecond(tok, texts, parallelism); // warm-up pass
+        bare = Math.max(bare, bareTokensPerSecond(tok, texts, parallelism));
+
+        var config = new PipelineConfig("bench", tokenizer, 1024, 64, "bos_aligned", 1, 0.01, 1024, 1, parallelism,
+                epochs, 0, 2000, 0, List.of(new PipelineConfig.Source("corpus", List.of(corpus.toString()), 1, null,
+                null)), null);
+        ObjectNode summary;
+        try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, parallelism + 2)) {
+            var run = PipelineRunner.start(new TokenizeJob(config), infra, true, 0);
+            summary = run.awaitSummary();
+        }
+        double pipeline = summary.get("tokens_per_second").asDouble();
+        System.out.printf(Locale.ROOT, "corpus %s x %d epochs, %s, %d cores%n", corpus, epochs, tokenizer, parallelism);
+        System.out.printf(Locale.ROOT, "bare tokenizer:  %,.0f tokens/s (%d threads)%n", bare, parallelism);
+        System.out.printf(Locale.ROOT, "pipeline (shards -> committed Kafka batches, incl. job start): %,.0f tokens/s%n",
+                pipeline);
+        System.out.printf(Locale.ROOT, "pipeline / bare = %.2f%n", pipeline / bare);
+        System.out.println(summary);
+        return 0;
+    }
+
+    /** Tokens/s of {@code threads} threads encoding the texts between them. */
+    static double bareTokensPerSecond(Tokenizer tok, List<String> texts, int threads) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            AtomicInteger next = new AtomicInteger();
+            long start = System.nanoTime();
+            List<Future<Long>> parts = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                parts.add(pool.submit(() -> {
+                    long n = 0;
+                    for (int i; (i = next.getAndIncrement()) < texts.size(); ) {
+                        n += tok.encode(texts.get(i)).length;
+                    }
+                    return n;
+                }));
+            }
+            long tokens = 0;
+            for (Future<Long> f : parts) {
+                tokens += f.get();
+            }
+            return tokens / ((System.nanoTime() - start) / 1e9);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}

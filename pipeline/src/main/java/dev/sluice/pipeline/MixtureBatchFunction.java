@@ -1,0 +1,155 @@
+package dev.sluice.pipeline;
+
+import dev.sluice.connectors.batch.BatchMeta;
+import dev.sluice.connectors.batch.TokenBatch;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * One subtask per Kafka partition: orders that partition's sequences ({@link MixtureSampler}) and groups them
+ * into {@link TokenBatch}es of N sequences. The whole sampler and the partial batch are checkpointed, so a
+ * restored job continues the same order.
+ */
+final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBatch> implements CheckpointedFunction {
+
+    private final String split;
+    private final BatchMeta meta;
+    private final int batchSequences;
+    private final List<String> sources;
+    private final double[] weights;
+    private final Map<String, List<Integer>> ordinalsBySource;
+    private final long seed;
+    private final int shuffleBuffer;
+    private final boolean bounded;
+
+    private transient MixtureSampler sampler;
+    private transient List<PackedSequence> pending;
+    private transient ListState<byte[]> checkpointed;
+    private transient boolean flushed;
+    private transient Counter batchesOut;
+    private transient Counter sequencesOut;
+    private transient Counter tokenBytesOut;
+    private transient Map<String, Counter> perSource;
+    private transient LongCounter sequencesAcc;
+    private transient LongCounter batchesAcc;
+
+    MixtureBatchFunction(String split, BatchMeta meta, int batchSequences, List<String> sources, double[] weights,
+                         Map<String, List<Integer>> ordinalsBySource, long seed, int shuffleBuffer, boolean bounded) {
+        this.split = split;
+        this.meta = meta;
+        this.batchSequences = batchSequences;
+        this.sources = List.copyOf(sources);
+        this.weights = weights.clone();
+        this.ordinalsBySource = Map.copyOf(ordinalsBySource);
+        this.seed = seed;
+        this.shuffleBuffer = shuffleBuffer;
+        this.bounded = bounded;
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        int partitions = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
+        List<List<Integer>> queues = new ArrayList<>();
+        for (String s : sources) {
+            queues.add(ordinalsBySource.get(s).stream().filter(o -> o % partitions == subtask).sorted().toList());
+        }
+        // Each partition's order has its own seed, so partitions are not copies of one random stream.
+        sampler = new MixtureSampler(sources, weights, queues, SplitMix64.mix(seed * 31 + subtask), shuffleBuffer,
+                bounded);
+        pending = new ArrayList<>();
+        checkpointed = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("sampler." + split, byte[].class));
+        for (byte[] bytes : checkpointed.get()) {
+            var in = new DataInputStream(new ByteArrayInputStream(bytes));
+            sampler.readState(in);
+            pending.addAll(MixtureSampler.readSequences(in));
+            flushed = in.readBoolean();
+        }
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        var bytes = new ByteArrayOutputStream();
+        var out = new DataOutputStream(bytes);
+        sampler.writeState(out);
+        MixtureSampler.writeSequences(out, pending);
+        out.writeBoolean(flushed);
+        out.flush();
+        checkpointed.update(List.of(bytes.toByteArray()));
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        MetricGroup m = getRuntimeContext().getMetricGroup().addGroup("sluice");
+        batchesOut = m.counter("batchesOut");
+        sequencesOut = m.counter("sequencesOut");
+        tokenBytesOut = m.counter("tokenBytesOut");
+        perSource = new HashMap<>();
+        for (String s : sources) {
+            perSource.put(s, m.addGroup("source", s).counter("sequences"));
+        }
+        sequencesAcc = new LongCounter();
+        batchesAcc = new LongCounter();
+        getRuntimeContext().addAccumulator(split + ".sequences", sequencesAcc);
+        getRuntimeContext().addAccumulator(split + ".batches", batchesAcc);
+    }
+
+    @Override
+    public void processElement(PackedSequence s, Context ctx, Collector<TokenBatch> out) {
+        sampler.add(s, seq -> take(seq, out));
+        if (bounded && !flushed && sampler.exhausted()) {
+            sampler.flush(seq -> take(seq, out));
+            emit(out);
+            flushed = true;
+        }
+    }
+
+    private void take(PackedSequence s, Collector<TokenBatch> out) {
+        pending.add(s);
+        perSource.get(s.source()).inc();
+        if (pending.size() == batchSequences) {
+            emit(out);
+        }
+    }
+
+    private void emit(Collector<TokenBatch> out) {
+        if (pending.isEmpty()) {
+            return;
+        }
+        int n = pending.size();
+        int[] tokens = new int[n * meta.rowLength()];
+        long[] seqIds = new long[n];
+        String[] srcs = new String[n];
+        for (int i = 0; i < n; i++) {
+            PackedSequence s = pending.get(i);
+            System.arraycopy(s.tokens(), 0, tokens, i * meta.rowLength(), meta.rowLength());
+            seqIds[i] = s.seqId();
+            srcs[i] = s.source();
+        }
+        pending.clear();
+        out.collect(new TokenBatch(meta, tokens, seqIds, srcs));
+        batchesOut.inc();
+        sequencesOut.inc(n);
+        tokenBytesOut.inc((long) tokens.length * Integer.BYTES);
+        sequencesAcc.add(n);
+        batchesAcc.add(1);
+    }
+}

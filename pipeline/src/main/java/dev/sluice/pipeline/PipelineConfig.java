@@ -1,0 +1,126 @@
+package dev.sluice.pipeline;
+
+import static dev.sluice.connectors.config.YamlConfig.require;
+
+import dev.sluice.connectors.config.YamlConfig;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a TokenizeJob needs, loaded from YAML (see {@code configs/pipeline-demo.yaml}). Fields left out
+ * take the defaults below; anything invalid fails at load, naming the field.
+ *
+ * @param dataset names the topics: {@code sluice.<dataset>.<tokenizer>.train} and {@code .val}
+ * @param tokenizer {@code gpt2}, {@code marin} or {@code hf:<path to tokenizer.json>}
+ * @param seqLen tokens per training sequence; each row holds seq_len+1 (inputs and shifted targets)
+ * @param batchSequences sequences per Arrow RecordBatch (one Kafka record)
+ * @param packing {@code bos_aligned} or {@code concat}
+ * @param seed drives the mixture sampling and the shuffle
+ * @param valFraction share of documents (by stable hash of their text) that go to the validation topic
+ * @param shuffleBuffer sequences held by the seeded shuffle buffer
+ * @param partitions Kafka partitions per topic; each is written in a deterministic order by one subtask
+ * @param parallelism tasks that read and tokenize shards
+ * @param epochs passes over the corpus in bounded mode
+ * @param watchIntervalMs when above 0, run unbounded: watch the corpus directories for new shards this often
+ * @param checkpointIntervalMs Flink checkpoint interval; Kafka transactions commit at each checkpoint
+ * @param maxDocumentBytes larger documents are rejected (counted and logged), not tokenized
+ * @param sources the corpus sources and their mixture weights
+ * @param kafka the Kafka cluster to write to; absent means the embedded broker
+ */
+public record PipelineConfig(String dataset, String tokenizer, int seqLen, int batchSequences, String packing,
+                             long seed, double valFraction, int shuffleBuffer, int partitions, int parallelism,
+                             int epochs, long watchIntervalMs, long checkpointIntervalMs, int maxDocumentBytes,
+                             List<Source> sources, Kafka kafka) {
+
+    public PipelineConfig {
+        dataset = dataset == null ? "demo" : dataset;
+        tokenizer = tokenizer == null ? "gpt2" : tokenizer;
+        seqLen = seqLen == 0 ? 1024 : seqLen;
+        batchSequences = batchSequences == 0 ? 64 : batchSequences;
+        packing = packing == null ? "bos_aligned" : packing;
+        shuffleBuffer = shuffleBuffer == 0 ? 1024 : shuffleBuffer;
+        partitions = partitions == 0 ? 1 : partitions;
+        parallelism = parallelism == 0 ? 2 : parallelism;
+        epochs = epochs == 0 ? 1 : epochs;
+        checkpointIntervalMs = checkpointIntervalMs == 0 ? 2000 : checkpointIntervalMs;
+        maxDocumentBytes = maxDocumentBytes == 0 ? 16 << 20 : maxDocumentBytes;
+        kafka = kafka == null ? new Kafka(null, Map.of()) : kafka;
+        require(dataset.matches("[A-Za-z0-9_-]+"), "dataset", "must be letters, digits, '_' or '-'", dataset);
+        require(seqLen > 0, "seq_len", "must be > 0", seqLen);
+        require(batchSequences > 0, "batch_sequences", "must be > 0", batchSequences);
+        require(packing.equals("bos_aligned") || packing.equals("concat"), "packing", "must be bos_aligned or concat",
+                packing);
+        require(valFraction >= 0 && valFraction < 1, "val_fraction", "must be in [0, 1)", valFraction);
+        require(shuffleBuffer > 0, "shuffle_buffer", "must be > 0", shuffleBuffer);
+        require(partitions > 0, "partitions", "must be > 0", partitions);
+        require(parallelism > 0, "parallelism", "must be > 0", parallelism);
+        require(epochs > 0, "epochs", "must be > 0", epochs);
+        require(watchIntervalMs >= 0, "watch_interval_ms", "must be >= 0", watchIntervalMs);
+        require(watchIntervalMs == 0 || epochs == 1, "epochs", "must be 1 when watching for new shards", epochs);
+        require(checkpointIntervalMs > 0, "checkpoint_interval_ms", "must be > 0", checkpointIntervalMs);
+        require(maxDocumentBytes > 0, "max_document_bytes", "must be > 0", maxDocumentBytes);
+        require(sources != null && !sources.isEmpty(), "sources", "must list at least one source", sources);
+        require(sources.stream().map(Source::name).distinct().count() == sources.size(), "sources",
+                "must have distinct names", sources.stream().map(Source::name).toList());
+        sources = List.copyOf(sources);
+    }
+
+    /**
+     * One corpus source.
+     *
+     * @param name the source name carried by every sequence (for mixture accounting)
+     * @param paths files, directories or globs of shards, relative to the working directory
+     * @param weight relative share of this source in the output order while every source still has data; 0 drops it
+     * @param textField the JSON field holding the text
+     * @param textMode for .txt shards: {@code file} (one document per file) or {@code block} (per blank-line block)
+     */
+    public record Source(String name, List<String> paths, double weight, String textField, String textMode) {
+        public Source {
+            textField = textField == null ? "text" : textField;
+            textMode = textMode == null ? "file" : textMode;
+            require(name != null && name.matches("[A-Za-z0-9_.-]+"), "sources[].name",
+                    "must be letters, digits, '_', '.' or '-'", name);
+            require(paths != null && !paths.isEmpty(), "sources[" + name + "].paths", "must list shards", paths);
+            require(weight >= 0, "sources[" + name + "].weight", "must be >= 0", weight);
+            require(textMode.equals("file") || textMode.equals("block"), "sources[" + name + "].text_mode",
+                    "must be file or block", textMode);
+            paths = List.copyOf(paths);
+        }
+    }
+
+    /**
+     * The Kafka cluster. {@code properties} pass through to every client (security.protocol, sasl.*, ssl.*).
+     */
+    public record Kafka(String bootstrapServers, Map<String, String> properties) {
+        public Kafka {
+            properties = properties == null ? Map.of() : Map.copyOf(properties);
+        }
+    }
+
+    public static PipelineConfig load(Path file) {
+        return YamlConfig.load(file, PipelineConfig.class);
+    }
+
+    public String topic(String split) {
+        return topicName(dataset, tokenizer, split);
+    }
+
+    /** {@code sluice.<dataset>.<tokenizer>.<split>}; an hf: tokenizer is named after its file. */
+    public static String topicName(String dataset, String tokenizer, String split) {
+        String name = tokenizer.startsWith("hf:")
+                ? "hf-" + Path.of(tokenizer.substring(3)).getFileName().toString().replaceAll("\\.json$", "")
+                : tokenizer;
+        return "sluice." + dataset + "." + name.replaceAll("[^A-Za-z0-9_.-]", "_") + "." + split;
+    }
+
+    public PipelineConfig withKafka(Kafka kafka) {
+        return new PipelineConfig(dataset, tokenizer, seqLen, batchSequences, packing, seed, valFraction, shuffleBuffer,
+                partitions, parallelism, epochs, watchIntervalMs, checkpointIntervalMs, maxDocumentBytes, sources, kafka);
+    }
+
+    public PipelineConfig withTokenizer(String tokenizer) {
+        return new PipelineConfig(dataset, tokenizer, seqLen, batchSequences, packing, seed, valFraction, shuffleBuffer,
+                partitions, parallelism, epochs, watchIntervalMs, checkpointIntervalMs, maxDocumentBytes, sources, kafka);
+    }
+}

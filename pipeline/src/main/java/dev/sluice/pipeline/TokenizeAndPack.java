@@ -1,0 +1,157 @@
+package dev.sluice.pipeline;
+
+import dev.sluice.connectors.TokenizerRef;
+import dev.sluice.connectors.corpus.CorpusRecord;
+import dev.sluice.tokenizer.Tokenizer;
+import java.util.Map;
+import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MeterView;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keyed by shard (and epoch): counts and logs rejected records, sends each document to train or validation by a
+ * stable hash of its text, tokenizes it and packs it. Keyed state is one partial window per split.
+ */
+final class TokenizeAndPack extends KeyedProcessFunction<String, EpochRecord, PackedSequence> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TokenizeAndPack.class);
+    static final String TRAIN = "train";
+    static final String VAL = "val";
+
+    private final TokenizerRef tokenizerRef;
+    private final int rowLength;
+    private final boolean bosAligned;
+    private final double valFraction;
+    private final Map<String, Integer> shardOrdinals;
+    private final int shardsPerEpoch;
+
+    private transient Tokenizer tokenizer;
+    private transient int[] byteLengths;
+    private transient ValueState<long[]> trainState;
+    private transient ValueState<long[]> valState;
+    private transient Counter documents;
+    private transient Counter tokens;
+    private transient Counter textBytes;
+    private transient Counter rejected;
+    private transient Counter invalidUtf8;
+    private transient Counter droppedTokens;
+    private transient Map<String, LongCounter> accumulators;
+
+    TokenizeAndPack(TokenizerRef tokenizer, int seqLen, boolean bosAligned, double valFraction,
+                    Map<String, Integer> shardOrdinals) {
+        this.tokenizerRef = tokenizer;
+        this.rowLength = seqLen + 1;
+        this.bosAligned = bosAligned;
+        this.valFraction = valFraction;
+        this.shardOrdinals = Map.copyOf(shardOrdinals);
+        this.shardsPerEpoch = shardOrdinals.size();
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        tokenizer = tokenizerRef.get();
+        byteLengths = tokenizer.tokenByteLengths();
+        trainState = getRuntimeContext().getState(new ValueStateDescriptor<>("packer.train", long[].class));
+        valState = getRuntimeContext().getState(new ValueStateDescriptor<>("packer.val", long[].class));
+        MetricGroup m = getRuntimeContext().getMetricGroup().addGroup("sluice");
+        documents = m.counter("documents");
+        tokens = m.counter("tokens");
+        textBytes = m.counter("textBytes");
+        rejected = m.counter("rejectedRecords");
+        invalidUtf8 = m.counter("invalidUtf8Records");
+        droppedTokens = m.counter("droppedTokens");
+        m.meter("documentsPerSecond", new MeterView(documents));
+        m.meter("tokensPerSecond", new MeterView(tokens));
+        m.gauge("bytesPerToken", (Gauge<Double>) () -> tokens.getCount() == 0 ? 0.0
+                : (double) textBytes.getCount() / tokens.getCount());
+        accumulators = new java.util.HashMap<>();
+        for (String name : new String[] {"train.documents", "val.documents", "train.doc_tokens", "val.doc_tokens",
+                "rejected", "invalid_utf8", "dropped_tokens"}) {
+            LongCounter c = new LongCounter();
+            getRuntimeContext().addAccumulator(name, c);
+            accumulators.put(name, c);
+        }
+    }
+
+    @Override
+    public void processElement(EpochRecord in, Context ctx, Collector<PackedSequence> out) throws Exception {
+        CorpusRecord r = in.record();
+        int ordinal = ordinal(in);
+        if (r.endOfShard()) {
+            finishShard(TRAIN, trainState, r.source(), ordinal, out);
+            finishShard(VAL, valState, r.source(), ordinal, out);
+            return;
+        }
+        if (r.isRejected()) {
+            rejected.inc();
+            accumulators.get("rejected").add(1);
+            LOG.warn("rejected record: shard {} line {}: {}", r.shard(), r.line(), r.error());
+            return;
+        }
+        if (r.repairedUtf8()) {
+            invalidUtf8.inc();
+            accumulators.get("invalid_utf8").add(1);
+            LOG.warn("invalid UTF-8 replaced by U+FFFD: shard {} line {}", r.shard(), r.line());
+        }
+        int[] ids = tokenizer.encode(r.text());
+        long bytes = 0;
+        for (int id : ids) {
+            bytes += byteLengths[id];
+        }
+        documents.inc();
+        tokens.inc(ids.length);
+        textBytes.inc(bytes);
+        boolean val = isValidation(r.text());
+        String split = val ? VAL : TRAIN;
+        accumulators.get(split + ".documents").add(1);
+        accumulators.get(split + ".doc_tokens").add(ids.length);
+        ValueState<long[]> state = val ? valState : trainState;
+        Packer packer = Packer.restore(rowLength, bosAligned, state.value());
+        long droppedBefore = packer.droppedTokens();
+        packer.add(tokenizer.bosId(), ids, window ->
+                out.collect(new PackedSequence(split, r.source(), ordinal, packer.windows(), window)));
+        record(packer.droppedTokens() - droppedBefore);
+        state.update(packer.snapshot());
+    }
+
+    private void finishShard(String split, ValueState<long[]> state, String source, int ordinal,
+                             Collector<PackedSequence> out) throws Exception {
+        Packer packer = Packer.restore(rowLength, bosAligned, state.value());
+        long before = packer.droppedTokens();
+        packer.finish();
+        record(packer.droppedTokens() - before);
+        out.collect(PackedSequence.endOfShard(split, source, ordinal, packer.windows()));
+        state.clear();
+    }
+
+    private void record(long dropped) {
+        if (dropped > 0) {
+            droppedTokens.inc(dropped);
+            accumulators.get("dropped_tokens").add(dropped);
+        }
+    }
+
+    /** A stable split: the same text goes to the same side in every run, whatever the seed. */
+    private boolean isValidation(String text) {
+        double u = (SplitMix64.mix(text.hashCode() ^ 0x5_1CE_5EEDL) >>> 11) * 0x1.0p-53;
+        return u < valFraction;
+    }
+
+    /** Epoch-major canonical order; a shard found by watching (not listed at start) gets a hashed ordinal. */
+    private int ordinal(EpochRecord in) {
+        Integer i = shardOrdinals.get(in.record().shard());
+        if (i != null) {
+            return in.epoch() * shardsPerEpoch + i;
+        }
+        return (1 << 30) | (in.record().shard().hashCode() & 0x3FFF_FFFF);
+    }
+}

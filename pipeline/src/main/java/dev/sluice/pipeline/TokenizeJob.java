@@ -1,0 +1,152 @@
+package dev.sluice.pipeline;
+
+import dev.sluice.connectors.TokenizerRef;
+import dev.sluice.connectors.batch.BatchMeta;
+import dev.sluice.connectors.batch.TokenBatch;
+import dev.sluice.connectors.corpus.CorpusFormat;
+import dev.sluice.connectors.corpus.CorpusSources;
+import dev.sluice.connectors.kafka.TokenBatchSerializer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The TokenizeJob: corpus shards → tokenize → pack → mixture sample and shuffle → Arrow batches → Kafka
+ * (EXACTLY_ONCE), one topic per split. {@link #build} adds it to an environment; where that runs (the embedded
+ * MiniCluster or a remote cluster) is the caller's business.
+ */
+public final class TokenizeJob {
+
+    /** The shards of the corpus, in canonical order, each with its source. */
+    public record Shard(Path path, String source) {}
+
+    private final PipelineConfig config;
+    private final List<Shard> shards;
+
+    /** Checks the whole config (tokenizer name, every corpus path) before anything runs. */
+    public TokenizeJob(PipelineConfig config) {
+        this.config = config;
+        TokenizerRef.checked(config.tokenizer());
+        Map<Path, String> owner = new TreeMap<>();
+        for (PipelineConfig.Source s : config.sources()) {
+            for (Path p : CorpusSources.listShards(s.paths())) {
+                String previous = owner.put(p, s.name());
+                if (previous != null && !previous.equals(s.name())) {
+                    throw new IllegalArgumentException("shard " + p + " is listed by sources '" + previous + "' and '"
+                            + s.name() + "'; a shard belongs to one source");
+                }
+            }
+        }
+        this.shards = owner.entrySet().stream().map(e -> new Shard(e.getKey(), e.getValue())).toList();
+    }
+
+    public List<Shard> shards() {
+        return shards;
+    }
+
+    public PipelineConfig config() {
+        return config;
+    }
+
+    public List<String> topics() {
+        return List.of(config.topic(TokenizeAndPack.TRAIN), config.topic(TokenizeAndPack.VAL));
+    }
+
+    /** Adds the job's operators to {@code env}; Kafka client properties (bootstrap, security) come in {@code kafka}. */
+    public void build(StreamExecutionEnvironment env, Properties kafka) {
+        env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
+        TokenizerRef tokenizer = new TokenizerRef(config.tokenizer());
+        boolean bounded = config.watchIntervalMs() == 0;
+        Duration watch = bounded ? null : Duration.ofMillis(config.watchIntervalMs());
+
+        Map<String, Integer> ordinals = new HashMap<>();
+        for (int i = 0; i < shards.size(); i++) {
+            ordinals.put(shards.get(i).path().toString(), i);
+        }
+        Map<String, List<Integer>> ordinalsBySource = new HashMap<>();
+        for (PipelineConfig.Source s : config.sources()) {
+            List<Integer> list = new ArrayList<>();
+            for (int epoch = 0; epoch < config.epochs(); epoch++) {
+                for (int i = 0; i < shards.size(); i++) {
+                    if (shards.get(i).source().equals(s.name())) {
+                        list.add(epoch * shards.size() + i);
+                    }
+                }
+            }
+            ordinalsBySource.put(s.name(), list);
+        }
+
+        DataStream<EpochRecord> records = null;
+        for (PipelineConfig.Source s : config.sources()) {
+            List<Path> paths = shards.stream().filter(sh -> sh.source().equals(s.name())).map(Shard::path).toList();
+            var options = new CorpusFormat.Options(s.name(), s.textField(),
+                    s.textMode().equals("block") ? CorpusFormat.TextMode.BLOCK : CorpusFormat.TextMode.FILE,
+                    config.maxDocumentBytes());
+            for (int epoch = 0; epoch < config.epochs(); epoch++) {
+                final int e = epoch;
+                String name = "corpus: " + s.name() + (config.epochs() > 1 ? " (epoch " + epoch + ")" : "");
+                DataStream<EpochRecord> stream = env
+                        .fromSource(CorpusSources.fileSource(paths, options, watch), WatermarkStrategy.noWatermarks(), name)
+                        .setParallelism(Math.min(config.parallelism(), paths.size()))
+                        .map(r -> new EpochRecord(e, r)).returns(EpochRecord.class)
+                        .setParallelism(Math.min(config.parallelism(), paths.size()))
+                        .name("tag epoch " + e);
+                records = records == null ? stream : records.union(stream);
+            }
+        }
+
+        DataStream<PackedSequence> packed = records
+                .keyBy(EpochRecord::shardKey)
+                .process(new TokenizeAndPack(tokenizer, config.seqLen(), config.packing().equals("bos_aligned"),
+                        config.valFraction(), ordinals))
+                .returns(PackedSequence.class)
+                .setParallelism(config.parallelism())
+                .name("tokenize + pack (" + config.tokenizer() + ")").uid("tokenize-pack");
+
+        BatchMeta meta = BatchMeta.of(tokenizer.get(), config.seqLen());
+        List<String> sourceNames = config.sources().stream().map(PipelineConfig.Source::name).toList();
+        double[] weights = config.sources().stream().mapToDouble(PipelineConfig.Source::weight).toArray();
+        for (String split : List.of(TokenizeAndPack.TRAIN, TokenizeAndPack.VAL)) {
+            String topic = config.topic(split);
+            DataStream<TokenBatch> batches = packed
+                    .filter(s -> s.split().equals(split)).setParallelism(config.parallelism()).name("split " + split)
+                    .partitionCustom((ordinal, n) -> ordinal % n, PackedSequence::shardOrdinal)
+                    .process(new MixtureBatchFunction(split, meta, config.batchSequences(), sourceNames, weights,
+                            ordinalsBySource, config.seed(), config.shuffleBuffer(), bounded))
+                    .returns(TypeInformation.of(TokenBatch.class))
+                    .setParallelism(config.partitions())
+                    .name("sample + shuffle + batch → " + topic).uid("batch-" + split);
+            batches.sinkTo(kafkaSink(topic, kafka))
+                    .setParallelism(config.partitions())
+                    .name("kafka: " + topic).uid("sink-" + split);
+        }
+    }
+
+    private KafkaSink<TokenBatch> kafkaSink(String topic, Properties kafka) {
+        Properties producer = new Properties();
+        producer.putAll(kafka);
+        // The connector's default (1 h) exceeds a default broker's transaction.max.timeout.ms (15 min).
+        producer.putIfAbsent("transaction.timeout.ms", "600000");
+        producer.putIfAbsent("max.request.size", Integer.toString(64 << 20));
+        producer.putIfAbsent("compression.type", "lz4");
+        return KafkaSink.<TokenBatch>builder()
+                .setBootstrapServers(kafka.getProperty("bootstrap.servers"))
+                .setKafkaProducerConfig(producer)
+                .setRecordSerializer(new TokenBatchSerializer(topic))
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix("sluice-" + topic)
+                .build();
+    }
+}
