@@ -75,8 +75,9 @@ public record PipelineConfig(String dataset, String tokenizer, int seqLen, int b
      * @param textField the JSON field holding the text
      * @param textMode for .txt shards: {@code file} (one document per file) or {@code block} (per blank-line block)
      */
-    public record Source(String name, List<String> paths, double weight, String textField, String textMode) {
+    public record Source(String name, List<String> paths, Double weight, String textField, String textMode) {
         public Source {
+            weight = weight == null ? 1.0 : weight;
             textField = textField == null ? "text" : textField;
             textMode = textMode == null ? "file" : textMode;
             require(name != null && name.matches("[A-Za-z0-9_.-]+"), "sources[].name",

@@ -6,7 +6,8 @@ import dev.sluice.tokenizer.Tokenizer;
  * What every batch on a topic declares about itself (Arrow schema metadata); a reader refuses batches whose
  * declaration differs from what it expects.
  */
-public record BatchMeta(String tokenizer, int vocabSize, int bosId, int eosId, int seqLen, int formatVersion) {
+public record BatchMeta(String tokenizer, int vocabSize, int bosId, int eosId, int seqLen, int formatVersion)
+        implements java.io.Serializable {
 
     public static final int FORMAT_VERSION = 1;
 

@@ -20,8 +20,7 @@ public final class YamlConfig {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     private YamlConfig() {}
 
@@ -30,9 +29,12 @@ public final class YamlConfig {
             throw new ConfigException("config file " + file + " does not exist");
         }
         try {
-            return YAML.readValue(file.toFile(), type);
-        } catch (JsonMappingException e) {
-            throw new ConfigException(describe(file.toString(), e), e);
+            String text = Files.readString(file);
+            try {
+                return YAML.readValue(text, type);
+            } catch (JsonMappingException e) {
+                throw new ConfigException(describe(file.toString(), text, e), e);
+            }
         } catch (IOException e) {
             throw new ConfigException("config " + file + ": " + e.getMessage(), e);
         }
@@ -42,20 +44,38 @@ public final class YamlConfig {
         try {
             return YAML.readValue(yaml, type);
         } catch (JsonMappingException e) {
-            throw new ConfigException(describe("(inline)", e), e);
+            throw new ConfigException(describe("(inline)", yaml, e), e);
         } catch (IOException e) {
             throw new ConfigException("config: " + e.getMessage(), e);
         }
     }
 
-    private static String describe(String where, JsonMappingException e) {
+    private static String describe(String where, String text, JsonMappingException e) {
         String field = e.getPath().stream()
                 .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                 .collect(Collectors.joining(".")).replace(".[", "[");
         String why = e instanceof ValueInstantiationException && e.getCause() != null
                 ? e.getCause().getMessage() : e.getOriginalMessage();
-        String line = e.getLocation() == null ? "" : " line " + e.getLocation().getLineNr();
-        return "config " + where + line + (field.isEmpty() ? "" : ", field '" + field + "'") + ": " + why;
+        int line = lineOf(text, e);
+        return "config " + where + (line > 0 ? " line " + line : "") + (field.isEmpty() ? "" : ", field '" + field + "'")
+                + ": " + why;
+    }
+
+    /**
+     * The line of the offending key. Jackson buffers a record's properties before it builds the record, so its own
+     * location points at the end of the object; the key's first occurrence in the text is the better answer.
+     */
+    private static int lineOf(String text, JsonMappingException e) {
+        var path = e.getPath();
+        String key = path.isEmpty() ? null : path.get(path.size() - 1).getFieldName();
+        if (key != null) {
+            var m = java.util.regex.Pattern.compile("(?m)(^|[\\s{,-])" + java.util.regex.Pattern.quote(key) + "\\s*:")
+                    .matcher(text);
+            if (m.find()) {
+                return (int) text.substring(0, m.end(1)).chars().filter(c -> c == '\n').count() + 1;
+            }
+        }
+        return e.getLocation() == null ? 0 : e.getLocation().getLineNr();
     }
 
     /** A config that cannot be used; the message names the file, line and field. */

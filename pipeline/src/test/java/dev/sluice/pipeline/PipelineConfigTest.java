@@ -1,0 +1,51 @@
+package dev.sluice.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.connectors.config.YamlConfig;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class PipelineConfigTest {
+
+    @Test
+    void theDemoConfigLoads() {
+        PipelineConfig c = PipelineConfig.load(Path.of("../configs/pipeline-demo.yaml"));
+        assertEquals("sluice.demo.gpt2.train", c.topic("train"));
+        assertEquals(3, c.sources().size());
+        assertEquals(1024, c.seqLen());
+    }
+
+    @Test
+    void anUnknownFieldIsNamedWithItsLine() {
+        var e = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
+                "dataset: x\nseq_lne: 12\nsources: [{name: a, paths: [x]}]\n", PipelineConfig.class));
+        assertTrue(e.getMessage().contains("seq_lne") && e.getMessage().contains("line 2"), e.getMessage());
+    }
+
+    @Test
+    void aBadValueIsNamed() {
+        var e = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
+                "seq_len: -4\nsources: [{name: a, paths: [x]}]\n", PipelineConfig.class));
+        assertTrue(e.getMessage().contains("seq_len must be > 0 (got -4)"), e.getMessage());
+        var w = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
+                "sources: [{name: a, paths: [x], weight: -1}]\n", PipelineConfig.class));
+        assertTrue(w.getMessage().contains("sources[a].weight must be >= 0"), w.getMessage());
+        var t = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
+                "seq_len: many\nsources: [{name: a, paths: [x]}]\n", PipelineConfig.class));
+        assertTrue(t.getMessage().contains("seq_len"), t.getMessage());
+    }
+
+    @Test
+    void aBadTokenizerOrCorpusPathFailsBeforeTheJob() {
+        var noTok = YamlConfig.parse("tokenizer: llama9\nsources: [{name: a, paths: [../data/corpus]}]\n",
+                PipelineConfig.class);
+        var e = assertThrows(IllegalArgumentException.class, () -> new TokenizeJob(noTok));
+        assertTrue(e.getMessage().contains("unknown tokenizer 'llama9'"), e.getMessage());
+        var noPath = YamlConfig.parse("sources: [{name: a, paths: [../data/nowhere/*.jsonl]}]\n", PipelineConfig.class);
+        var p = assertThrows(IllegalArgumentException.class, () -> new TokenizeJob(noPath));
+        assertTrue(p.getMessage().contains("../data/nowhere/*.jsonl"), p.getMessage());
+    }
+}
