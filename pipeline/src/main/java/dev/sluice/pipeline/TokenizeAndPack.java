@@ -110,7 +110,7 @@ final class TokenizeAndPack extends KeyedProcessFunction<String, EpochRecord, Pa
         documents.inc();
         tokens.inc(ids.length);
         textBytes.inc(bytes);
-        boolean val = isValidation(r.text());
+        boolean val = DocumentSplit.isValidation(r.text(), valFraction);
         String split = val ? VAL : TRAIN;
         accumulators.get(split + ".documents").add(1);
         accumulators.get(split + ".doc_tokens").add(ids.length);
@@ -138,12 +138,6 @@ final class TokenizeAndPack extends KeyedProcessFunction<String, EpochRecord, Pa
             droppedTokens.inc(dropped);
             accumulators.get("dropped_tokens").add(dropped);
         }
-    }
-
-    /** A stable split: the same text goes to the same side in every run, whatever the seed. */
-    private boolean isValidation(String text) {
-        double u = (SplitMix64.mix(text.hashCode() ^ 0x5_1CE_5EEDL) >>> 11) * 0x1.0p-53;
-        return u < valFraction;
     }
 
     /** Epoch-major canonical order; a shard found by watching (not listed at start) gets a hashed ordinal. */

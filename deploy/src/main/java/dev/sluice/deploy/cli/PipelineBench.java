@@ -33,7 +33,7 @@ final class PipelineBench {
         bare = Math.max(bare, bareTokensPerSecond(tok, texts, parallelism));
 
         var config = new PipelineConfig("bench", tokenizer, 1024, 64, "bos_aligned", 1, 0.01, 1024, 1, parallelism,
-                epochs, 0, 2000, 0, List.of(new PipelineConfig.Source("corpus", List.of(corpus.toString()), 1, null,
+                epochs, 0, 2000, 0, List.of(new PipelineConfig.Source("corpus", List.of(corpus.toString()), 1.0, null,
                 null)), null);
         ObjectNode summary;
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, parallelism + 2)) {

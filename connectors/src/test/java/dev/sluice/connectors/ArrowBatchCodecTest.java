@@ -1,0 +1,78 @@
+package dev.sluice.connectors;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.connectors.batch.ArrowBatchCodec;
+import dev.sluice.connectors.batch.BatchMeta;
+import dev.sluice.connectors.batch.BatchSchema;
+import dev.sluice.connectors.batch.TokenBatch;
+import java.io.ByteArrayInputStream;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.ipc.ArrowStreamReader;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.junit.jupiter.api.Test;
+
+class ArrowBatchCodecTest {
+
+    static final BatchMeta META = new BatchMeta("gpt2", 50257, 50256, 50256, 4, BatchMeta.FORMAT_VERSION);
+
+    static TokenBatch batch() {
+        int[] tokens = new int[3 * 5];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = i * 1000 + 7;
+        }
+        return new TokenBatch(META, tokens, new long[] {1L << 32, (1L << 32) | 1, 5}, new String[] {"sotu", "sotu", "kjv"});
+    }
+
+    @Test
+    void roundTripKeepsEveryField() {
+        try (var codec = new ArrowBatchCodec()) {
+            TokenBatch in = batch();
+            TokenBatch out = codec.decode(codec.encode(in), META, "test");
+            assertEquals(META, out.meta());
+            assertArrayEquals(in.tokens(), out.tokens());
+            assertArrayEquals(in.seqIds(), out.seqIds());
+            assertArrayEquals(in.sources(), out.sources());
+            assertArrayEquals(new int[] {5007, 6007, 7007, 8007, 9007}, out.row(1));
+        }
+    }
+
+    @Test
+    void theBytesAreAStandardArrowStreamWithTheDocumentedSchema() throws Exception {
+        byte[] bytes;
+        try (var codec = new ArrowBatchCodec()) {
+            bytes = codec.encode(batch());
+        }
+        try (var alloc = new RootAllocator(); var reader = new ArrowStreamReader(new ByteArrayInputStream(bytes), alloc)) {
+            var schema = reader.getVectorSchemaRoot().getSchema();
+            assertEquals(new ArrowType.FixedSizeList(5), schema.findField(BatchSchema.TOKENS).getType());
+            assertEquals(new ArrowType.Int(32, true), schema.findField(BatchSchema.TOKENS).getChildren().get(0).getType());
+            assertEquals(new ArrowType.Int(64, true), schema.findField(BatchSchema.SEQ_ID).getType());
+            assertEquals(ArrowType.Utf8.INSTANCE, schema.findField(BatchSchema.SOURCE).getType());
+            assertEquals("gpt2", schema.getCustomMetadata().get("sluice.tokenizer"));
+            assertEquals("4", schema.getCustomMetadata().get("sluice.seq_len"));
+            assertTrue(reader.loadNextBatch());
+            assertEquals(3, reader.getVectorSchemaRoot().getRowCount());
+        }
+    }
+
+    @Test
+    void aBatchForAnotherTokenizerOrSeqLenIsRefusedNamingTheFields() {
+        try (var codec = new ArrowBatchCodec()) {
+            byte[] bytes = codec.encode(batch());
+            var marin = new BatchMeta("marin", 128256, 128000, 128001, 8, BatchMeta.FORMAT_VERSION);
+            var e = assertThrows(BatchMeta.BatchMismatchException.class, () -> codec.decode(bytes, marin, "t/0@12"));
+            assertTrue(e.getMessage().startsWith("t/0@12 does not match"), e.getMessage());
+            assertTrue(e.getMessage().contains("tokenizer is gpt2, expected marin"), e.getMessage());
+            assertTrue(e.getMessage().contains("seq_len is 4, expected 8"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aRowCountThatDoesNotMatchTheTokensIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new TokenBatch(META, new int[7], new long[2], new String[2]));
+    }
+}
