@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -23,6 +24,7 @@ public final class Infrastructure implements AutoCloseable {
     private final Map<String, String> kafkaProperties;
     private final String flinkHost;
     private final int flinkPort;
+    private String checkpointDir = new File(System.getProperty("java.io.tmpdir"), "sluice-checkpoints").toURI().toString();
 
     private Infrastructure(EmbeddedKafka kafka, EmbeddedFlink flink, String bootstrapServers,
                            Map<String, String> kafkaProperties, String flinkHost, int flinkPort) {
@@ -76,6 +78,17 @@ public final class Infrastructure implements AutoCloseable {
         return bootstrapServers;
     }
 
+    /**
+     * Where jobs write checkpoints (a URI every TaskManager can reach: a shared file system or object store on a
+     * real cluster). Default: {@code <tmp>/sluice-checkpoints}.
+     */
+    public Infrastructure checkpointDir(String uri) {
+        if (uri != null) {
+            this.checkpointDir = uri;
+        }
+        return this;
+    }
+
     public boolean isEmbedded() {
         return embeddedFlink != null;
     }
@@ -99,6 +112,9 @@ public final class Infrastructure implements AutoCloseable {
      */
     public StreamExecutionEnvironment environment(int restartAttempts) {
         Configuration conf = new Configuration();
+        // Checkpoints hold operator state (the sampler's buffer can reach tens of MB): files, not the JobManager's heap.
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
         if (restartAttempts <= 0) {
             conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         } else {
