@@ -18,10 +18,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keyed by shard (and epoch): counts and logs rejected records, sends each document to train or validation by a
+ * Keyed by shard ordinal (one pass over one shard): counts and logs rejected records, sends each document to train or validation by a
  * stable hash of its text, tokenizes it and packs it. Keyed state is one partial window per split.
  */
-final class TokenizeAndPack extends KeyedProcessFunction<String, EpochRecord, PackedSequence> {
+final class TokenizeAndPack extends KeyedProcessFunction<Integer, CorpusRecord, PackedSequence> {
 
     private static final Logger LOG = LoggerFactory.getLogger(TokenizeAndPack.class);
     static final String TRAIN = "train";
@@ -31,8 +31,6 @@ final class TokenizeAndPack extends KeyedProcessFunction<String, EpochRecord, Pa
     private final int rowLength;
     private final boolean bosAligned;
     private final double valFraction;
-    private final Map<String, Integer> shardOrdinals;
-    private final int shardsPerEpoch;
 
     private transient Tokenizer tokenizer;
     private transient int[] byteLengths;
@@ -46,14 +44,11 @@ final class TokenizeAndPack extends KeyedProcessFunction<String, EpochRecord, Pa
     private transient Counter droppedTokens;
     private transient Map<String, LongCounter> accumulators;
 
-    TokenizeAndPack(TokenizerRef tokenizer, int seqLen, boolean bosAligned, double valFraction,
-                    Map<String, Integer> shardOrdinals) {
+    TokenizeAndPack(TokenizerRef tokenizer, int seqLen, boolean bosAligned, double valFraction) {
         this.tokenizerRef = tokenizer;
         this.rowLength = seqLen + 1;
         this.bosAligned = bosAligned;
         this.valFraction = valFraction;
-        this.shardOrdinals = Map.copyOf(shardOrdinals);
-        this.shardsPerEpoch = shardOrdinals.size();
     }
 
     @Override
@@ -83,9 +78,8 @@ final class TokenizeAndPack extends KeyedProcessFunction<String, EpochRecord, Pa
     }
 
     @Override
-    public void processElement(EpochRecord in, Context ctx, Collector<PackedSequence> out) throws Exception {
-        CorpusRecord r = in.record();
-        int ordinal = ordinal(in);
+    public void processElement(CorpusRecord r, Context ctx, Collector<PackedSequence> out) throws Exception {
+        int ordinal = r.shardOrdinal();
         if (r.endOfShard()) {
             finishShard(TRAIN, trainState, r.source(), ordinal, out);
             finishShard(VAL, valState, r.source(), ordinal, out);
@@ -138,14 +132,5 @@ final class TokenizeAndPack extends KeyedProcessFunction<String, EpochRecord, Pa
             droppedTokens.inc(dropped);
             accumulators.get("dropped_tokens").add(dropped);
         }
-    }
-
-    /** Epoch-major canonical order; a shard found by watching (not listed at start) gets a hashed ordinal. */
-    private int ordinal(EpochRecord in) {
-        Integer i = shardOrdinals.get(in.record().shard());
-        if (i != null) {
-            return in.epoch() * shardsPerEpoch + i;
-        }
-        return (1 << 30) | (in.record().shard().hashCode() & 0x3FFF_FFFF);
     }
 }

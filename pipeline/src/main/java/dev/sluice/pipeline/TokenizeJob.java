@@ -4,6 +4,7 @@ import dev.sluice.connectors.TokenizerRef;
 import dev.sluice.connectors.batch.BatchMeta;
 import dev.sluice.connectors.batch.TokenBatch;
 import dev.sluice.connectors.corpus.CorpusFormat;
+import dev.sluice.connectors.corpus.CorpusRecord;
 import dev.sluice.connectors.corpus.CorpusSources;
 import dev.sluice.connectors.kafka.TokenBatchSerializer;
 import java.nio.file.Path;
@@ -71,46 +72,42 @@ public final class TokenizeJob {
         boolean bounded = config.watchIntervalMs() == 0;
         Duration watch = bounded ? null : Duration.ofMillis(config.watchIntervalMs());
 
-        Map<String, Integer> ordinals = new HashMap<>();
-        for (int i = 0; i < shards.size(); i++) {
-            ordinals.put(shards.get(i).path().toString(), i);
-        }
+        // The canonical order: epoch-major, then shards sorted by path. A shard's ordinal in it keys its packer
+        // state, prefixes its seq_ids and decides when the sampler wants it.
         Map<String, List<Integer>> ordinalsBySource = new HashMap<>();
+        Map<String, Map<String, List<Integer>>> ordinalsByPath = new HashMap<>();
         for (PipelineConfig.Source s : config.sources()) {
-            List<Integer> list = new ArrayList<>();
-            for (int epoch = 0; epoch < config.epochs(); epoch++) {
-                for (int i = 0; i < shards.size(); i++) {
-                    if (shards.get(i).source().equals(s.name())) {
-                        list.add(epoch * shards.size() + i);
-                    }
-                }
+            ordinalsBySource.put(s.name(), new ArrayList<>());
+            ordinalsByPath.put(s.name(), new HashMap<>());
+        }
+        for (int epoch = 0; epoch < config.epochs(); epoch++) {
+            for (int i = 0; i < shards.size(); i++) {
+                Shard shard = shards.get(i);
+                int ordinal = epoch * shards.size() + i;
+                ordinalsBySource.get(shard.source()).add(ordinal);
+                ordinalsByPath.get(shard.source()).computeIfAbsent(shard.path().toString(), k -> new ArrayList<>())
+                        .add(ordinal);
             }
-            ordinalsBySource.put(s.name(), list);
         }
 
-        DataStream<EpochRecord> records = null;
+        DataStream<CorpusRecord> records = null;
         for (PipelineConfig.Source s : config.sources()) {
-            List<Path> paths = shards.stream().filter(sh -> sh.source().equals(s.name())).map(Shard::path).toList();
             var options = new CorpusFormat.Options(s.name(), s.textField(),
                     s.textMode().equals("block") ? CorpusFormat.TextMode.BLOCK : CorpusFormat.TextMode.FILE,
                     config.maxDocumentBytes());
-            for (int epoch = 0; epoch < config.epochs(); epoch++) {
-                final int e = epoch;
-                String name = "corpus: " + s.name() + (config.epochs() > 1 ? " (epoch " + epoch + ")" : "");
-                DataStream<EpochRecord> stream = env
-                        .fromSource(CorpusSources.fileSource(paths, options, watch), WatermarkStrategy.noWatermarks(), name)
-                        .setParallelism(Math.min(config.parallelism(), paths.size()))
-                        .map(r -> new EpochRecord(e, r)).returns(EpochRecord.class)
-                        .setParallelism(Math.min(config.parallelism(), paths.size()))
-                        .name("tag epoch " + e);
-                records = records == null ? stream : records.union(stream);
-            }
+            int readers = Math.max(1, Math.min(config.parallelism(), ordinalsBySource.get(s.name()).size()));
+            DataStream<CorpusRecord> stream = env
+                    .fromSource(CorpusSources.fileSource(s.paths(), ordinalsByPath.get(s.name()), options, watch),
+                            WatermarkStrategy.noWatermarks(), "corpus: " + s.name())
+                    .setParallelism(readers)
+                    .uid("corpus-" + s.name());
+            records = records == null ? stream : records.union(stream);
         }
 
         DataStream<PackedSequence> packed = records
-                .keyBy(EpochRecord::shardKey)
+                .keyBy(CorpusRecord::shardOrdinal)
                 .process(new TokenizeAndPack(tokenizer, config.seqLen(), config.packing().equals("bos_aligned"),
-                        config.valFraction(), ordinals))
+                        config.valFraction()))
                 .returns(PackedSequence.class)
                 .setParallelism(config.parallelism())
                 .name("tokenize + pack (" + config.tokenizer() + ")").uid("tokenize-pack");

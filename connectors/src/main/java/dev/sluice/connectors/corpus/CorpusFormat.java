@@ -67,6 +67,7 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
         private static final ObjectMapper JSON = new ObjectMapper();
 
         private final String shard;
+        private final int ordinal;
         private final String fileName;
         private final Options options;
         private final InputStream in;
@@ -79,6 +80,7 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
 
         ShardReader(FileSourceSplit split, Options options, long skip) throws IOException {
             this.shard = split.path().toUri().getPath();
+            this.ordinal = OrderedShards.ordinal(split.splitId());
             this.fileName = split.path().getName();
             this.options = options;
             FileSystem fs = split.path().getFileSystem();
@@ -126,13 +128,13 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
                     }
                 } catch (IOException e) {
                     streamDone = true;
-                    return CorpusRecord.rejected(shard, lineNo + 1, options.source(),
+                    return CorpusRecord.rejected(shard, ordinal, lineNo + 1, options.source(),
                             "unreadable after line " + lineNo + " (truncated or corrupt file): " + e);
                 }
                 streamDone = true;
             }
             ended = true;
-            return CorpusRecord.end(shard, lineNo, options.source());
+            return CorpusRecord.end(shard, ordinal, lineNo, options.source());
         }
 
         private CorpusRecord nextLineOrBlock() throws IOException {
@@ -161,20 +163,20 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
             try {
                 node = JSON.readTree(decoded.text());
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                return CorpusRecord.rejected(shard, lineNo, options.source(),
+                return CorpusRecord.rejected(shard, ordinal, lineNo, options.source(),
                         "malformed JSON: " + e.getOriginalMessage());
             }
             JsonNode text = node == null ? null : node.get(options.textField());
             if (text == null || !text.isTextual()) {
-                return CorpusRecord.rejected(shard, lineNo, options.source(),
+                return CorpusRecord.rejected(shard, ordinal, lineNo, options.source(),
                         "no string field '" + options.textField() + "'");
             }
             if (text.asText().isEmpty()) {
-                return CorpusRecord.rejected(shard, lineNo, options.source(), "empty document");
+                return CorpusRecord.rejected(shard, ordinal, lineNo, options.source(), "empty document");
             }
             JsonNode id = node.get("id");
             String docId = id != null && id.isValueNode() ? id.asText() : shard + ":" + lineNo;
-            return CorpusRecord.document(shard, lineNo, docId, options.source(), text.asText(), decoded.repaired());
+            return CorpusRecord.document(shard, ordinal, lineNo, docId, options.source(), text.asText(), decoded.repaired());
         }
 
         private CorpusRecord nextBlock() throws IOException {
@@ -208,7 +210,7 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
                 return null;
             }
             Utf8Text decoded = Utf8Text.decode(block.toByteArray(), block.size());
-            return CorpusRecord.document(shard, start, shard + ":" + start, options.source(), decoded.text(),
+            return CorpusRecord.document(shard, ordinal, start, shard + ":" + start, options.source(), decoded.text(),
                     decoded.repaired());
         }
 
@@ -222,14 +224,14 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
                 return tooLarge(all.length);
             }
             if (all.length == 0) {
-                return CorpusRecord.rejected(shard, 1, options.source(), "empty document");
+                return CorpusRecord.rejected(shard, ordinal, 1, options.source(), "empty document");
             }
             Utf8Text decoded = Utf8Text.decode(all, all.length);
-            return CorpusRecord.document(shard, 1, shard, options.source(), decoded.text(), decoded.repaired());
+            return CorpusRecord.document(shard, ordinal, 1, shard, options.source(), decoded.text(), decoded.repaired());
         }
 
         private CorpusRecord tooLarge(long length) {
-            return CorpusRecord.rejected(shard, lineNo, options.source(), "document of " + length
+            return CorpusRecord.rejected(shard, ordinal, lineNo, options.source(), "document of " + length
                     + "+ bytes exceeds max_document_bytes " + options.maxDocumentBytes());
         }
 

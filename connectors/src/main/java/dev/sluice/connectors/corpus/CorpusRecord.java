@@ -6,6 +6,8 @@ package dev.sluice.connectors.corpus;
  * metrics counts them and logs them with shard and line.
  *
  * @param shard the shard's path
+ * @param shardOrdinal the shard's place in the canonical read order (see {@link OrderedShards}); a shard read in
+ *     several epochs has one ordinal per epoch
  * @param line 1-based line (or block, or record) number in the shard; for the end marker, the count read
  * @param id the document's id: its own {@code id} field, else {@code shard:line}
  * @param source the corpus source name from the config (for mixture weights and accounting)
@@ -14,20 +16,20 @@ package dev.sluice.connectors.corpus;
  * @param repairedUtf8 true when the bytes were not valid UTF-8 and bad sequences became U+FFFD
  * @param endOfShard true for the one marker after the last record of a shard
  */
-public record CorpusRecord(String shard, long line, String id, String source, String text, String error,
+public record CorpusRecord(String shard, int shardOrdinal, long line, String id, String source, String text, String error,
                            boolean repairedUtf8, boolean endOfShard) {
 
-    public static CorpusRecord document(String shard, long line, String id, String source, String text,
+    public static CorpusRecord document(String shard, int ordinal, long line, String id, String source, String text,
                                         boolean repairedUtf8) {
-        return new CorpusRecord(shard, line, id, source, text, null, repairedUtf8, false);
+        return new CorpusRecord(shard, ordinal, line, id, source, text, null, repairedUtf8, false);
     }
 
-    public static CorpusRecord rejected(String shard, long line, String source, String error) {
-        return new CorpusRecord(shard, line, shard + ":" + line, source, null, error, false, false);
+    public static CorpusRecord rejected(String shard, int ordinal, long line, String source, String error) {
+        return new CorpusRecord(shard, ordinal, line, shard + ":" + line, source, null, error, false, false);
     }
 
-    public static CorpusRecord end(String shard, long records, String source) {
-        return new CorpusRecord(shard, records, null, source, null, null, false, true);
+    public static CorpusRecord end(String shard, int ordinal, long records, String source) {
+        return new CorpusRecord(shard, ordinal, records, null, source, null, null, false, true);
     }
 
     public boolean isRejected() {

@@ -9,6 +9,7 @@ import java.nio.file.PathMatcher;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.apache.flink.connector.file.src.FileSource;
@@ -23,10 +24,14 @@ public final class CorpusSources {
      * such as {@code data/*.jsonl.gz}), sorted, without duplicates. Fails naming the path that matched nothing.
      */
     public static List<Path> listShards(List<String> patterns) {
+        return listShards(patterns, true);
+    }
+
+    static List<Path> listShards(List<String> patterns, boolean requireMatches) {
         TreeSet<Path> shards = new TreeSet<>();
         for (String pattern : patterns) {
             List<Path> found = expand(pattern);
-            if (found.isEmpty()) {
+            if (found.isEmpty() && requireMatches) {
                 throw new IllegalArgumentException("corpus path '" + pattern + "' matches no shard (.jsonl, .jsonl.gz, "
                         + ".jsonl.zst, .txt)");
             }
@@ -73,14 +78,17 @@ public final class CorpusSources {
     }
 
     /**
-     * A FileSource over the given shards. With {@code watch} set, it keeps watching the shards' directories for
-     * new files at that interval (unbounded); otherwise it reads each shard once (bounded).
+     * A FileSource over the shards the patterns match. Each shard is read once per ordinal listed for it in
+     * {@code ordinalsByPath} (absolute path to ordinals; several for several epochs), lowest ordinal first, and
+     * every record carries its split's ordinal. With {@code watch} set, the patterns are listed again at that
+     * interval and new shards are read too (unbounded); otherwise the run ends after the listed shards (bounded).
      */
-    public static FileSource<CorpusRecord> fileSource(List<Path> shards, CorpusFormat.Options options, Duration watch) {
-        org.apache.flink.core.fs.Path[] paths = shards.stream()
-                .map(p -> new org.apache.flink.core.fs.Path(p.toUri()))
-                .toArray(org.apache.flink.core.fs.Path[]::new);
-        var builder = FileSource.forBulkFileFormat(new CorpusFormat(options), paths);
+    public static FileSource<CorpusRecord> fileSource(List<String> patterns, Map<String, List<Integer>> ordinalsByPath,
+                                                      CorpusFormat.Options options, Duration watch) {
+        var enumerator = new OrderedShards.Enumerator(List.copyOf(patterns), Map.copyOf(ordinalsByPath));
+        var builder = FileSource.forBulkFileFormat(new CorpusFormat(options), new org.apache.flink.core.fs.Path("/"))
+                .setFileEnumerator(enumerator)
+                .setSplitAssigner(OrderedShards.InOrderAssigner::new);
         if (watch != null) {
             builder.monitorContinuously(watch);
         }
