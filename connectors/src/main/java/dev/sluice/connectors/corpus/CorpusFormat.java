@@ -1,7 +1,5 @@
 package dev.sluice.connectors.corpus;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
@@ -13,10 +11,9 @@ import org.apache.flink.connector.file.src.FileSourceSplit;
 import org.apache.flink.connector.file.src.reader.BulkFormat;
 import org.apache.flink.connector.file.src.util.ArrayResultIterator;
 import org.apache.flink.connector.file.src.util.CheckpointedPosition;
-import org.apache.flink.core.fs.FileSystem;
 
 /**
- * Reads corpus shards (JSON lines or plain text, optionally gzip or zstd) for Flink's FileSource.
+ * Reads corpus shards (JSON lines or plain text, optionally gzip or zstd; Parquet) for Flink's FileSource.
  *
  * <p>A shard is one split, read start to end by one reader, so every shard's records arrive in order. Nothing
  * in a shard stops the job: a malformed line, an empty or oversized document, or a truncated compressed stream
@@ -63,34 +60,45 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
         return TypeInformation.of(CorpusRecord.class);
     }
 
+    /** Turns one shard into records: its documents, a rejected record where it breaks, then the end marker. */
     private static final class ShardReader implements Reader<CorpusRecord> {
-        private static final ObjectMapper JSON = new ObjectMapper();
 
-        private final String shard;
-        private final int ordinal;
-        private final String fileName;
-        private final Options options;
-        private final InputStream in;
-        private final LineReader lines;
+        private final ShardContext ctx;
+        private final ShardDocuments documents;
         private long toSkip;
         private long emitted;
-        private long lineNo;
-        private boolean streamDone;
+        private boolean broken;
         private boolean ended;
 
         ShardReader(FileSourceSplit split, Options options, long skip) throws IOException {
-            this.shard = split.path().toUri().getPath();
-            this.ordinal = OrderedShards.ordinal(split.splitId());
-            this.fileName = split.path().getName();
-            this.options = options;
-            FileSystem fs = split.path().getFileSystem();
-            this.in = Compression.decompress(fileName, fs.open(split.path()));
-            this.lines = new LineReader(in, options.maxDocumentBytes());
+            this.ctx = new ShardContext(split.path().toUri().getPath(), OrderedShards.ordinal(split.splitId()), options);
+            this.documents = open(split.path(), ctx);
             this.toSkip = skip;
         }
 
+        private static ShardDocuments open(org.apache.flink.core.fs.Path path, ShardContext ctx) throws IOException {
+            String name = path.getName();
+            ShardFormat format = ShardFormat.of(name);
+            if (format == ShardFormat.PARQUET) {
+                try {
+                    return new ParquetDocuments(ctx, path);
+                } catch (IOException | RuntimeException e) {
+                    return new Unreadable(ctx, e);
+                }
+            }
+            InputStream in;
+            try {
+                in = Compression.decompress(name, path.getFileSystem().open(path));
+            } catch (IOException e) {
+                return new Unreadable(ctx, e);
+            }
+            return format == ShardFormat.TEXT
+                    ? new TextDocuments(ctx, in, ctx.options().textMode() == TextMode.FILE)
+                    : new JsonLinesDocuments(ctx, in);
+        }
+
         @Override
-        public RecordIterator<CorpusRecord> readBatch() throws IOException {
+        public RecordIterator<CorpusRecord> readBatch() {
             if (ended) {
                 return null;
             }
@@ -99,14 +107,13 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
             long firstPosition = emitted;
             while (batch.size() < BATCH_RECORDS && batchBytes < BATCH_BYTES && !ended) {
                 CorpusRecord r = next();
-                if (toSkip > 0) {
+                emitted++;
+                if (toSkip > 0) { // restoring: these were emitted before the checkpoint
                     toSkip--;
-                    emitted++;
                     firstPosition = emitted;
                     continue;
                 }
                 batch.add(r);
-                emitted++;
                 batchBytes += r.text() == null ? 64 : r.text().length();
             }
             if (batch.isEmpty()) {
@@ -117,127 +124,44 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
             return it;
         }
 
-        /** The next record of the shard; the end marker last. */
+        /** The next record of the shard; a broken file ends with one rejected record; the end marker last. */
         private CorpusRecord next() {
-            if (!streamDone) {
+            if (!broken) {
                 try {
-                    CorpusRecord r = options.textMode() == TextMode.FILE && ShardFormat.of(fileName) == ShardFormat.TEXT
-                            ? wholeFile() : nextLineOrBlock();
+                    CorpusRecord r = documents.next();
                     if (r != null) {
                         return r;
                     }
-                } catch (IOException e) {
-                    streamDone = true;
-                    return CorpusRecord.rejected(shard, ordinal, lineNo + 1, options.source(),
-                            "unreadable after line " + lineNo + " (truncated or corrupt file): " + e);
+                } catch (IOException | RuntimeException e) {
+                    broken = true;
+                    long at = documents.position();
+                    return ctx.rejected(at + 1, "unreadable after line " + at + " (truncated or corrupt file): " + e);
                 }
-                streamDone = true;
+                broken = true;
             }
             ended = true;
-            return CorpusRecord.end(shard, ordinal, lineNo, options.source());
-        }
-
-        private CorpusRecord nextLineOrBlock() throws IOException {
-            if (ShardFormat.of(fileName) == ShardFormat.TEXT) {
-                return nextBlock();
-            }
-            while (true) {
-                LineReader.Line line = lines.next();
-                if (line == null) {
-                    return null;
-                }
-                lineNo++;
-                if (line.oversized()) {
-                    return tooLarge(line.length());
-                }
-                if (line.isBlank()) {
-                    continue; // blank lines between JSON records are not records
-                }
-                return jsonDocument(line);
-            }
-        }
-
-        private CorpusRecord jsonDocument(LineReader.Line line) {
-            Utf8Text decoded = Utf8Text.decode(line.bytes(), line.length());
-            JsonNode node;
-            try {
-                node = JSON.readTree(decoded.text());
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                return CorpusRecord.rejected(shard, ordinal, lineNo, options.source(),
-                        "malformed JSON: " + e.getOriginalMessage());
-            }
-            JsonNode text = node == null ? null : node.get(options.textField());
-            if (text == null || !text.isTextual()) {
-                return CorpusRecord.rejected(shard, ordinal, lineNo, options.source(),
-                        "no string field '" + options.textField() + "'");
-            }
-            if (text.asText().isEmpty()) {
-                return CorpusRecord.rejected(shard, ordinal, lineNo, options.source(), "empty document");
-            }
-            JsonNode id = node.get("id");
-            String docId = id != null && id.isValueNode() ? id.asText() : shard + ":" + lineNo;
-            return CorpusRecord.document(shard, ordinal, lineNo, docId, options.source(), text.asText(), decoded.repaired());
-        }
-
-        private CorpusRecord nextBlock() throws IOException {
-            var block = new java.io.ByteArrayOutputStream();
-            long start = -1;
-            while (true) {
-                LineReader.Line line = lines.next();
-                if (line == null) {
-                    break;
-                }
-                lineNo++;
-                if (line.isBlank()) {
-                    if (block.size() > 0) {
-                        break;
-                    }
-                    continue;
-                }
-                if (start < 0) {
-                    start = lineNo;
-                }
-                if (line.oversized() || block.size() + line.length() > options.maxDocumentBytes()) {
-                    block.reset();
-                    return tooLarge(line.length());
-                }
-                if (block.size() > 0) {
-                    block.write('\n');
-                }
-                block.write(line.bytes(), 0, line.length());
-            }
-            if (block.size() == 0) {
-                return null;
-            }
-            Utf8Text decoded = Utf8Text.decode(block.toByteArray(), block.size());
-            return CorpusRecord.document(shard, ordinal, start, shard + ":" + start, options.source(), decoded.text(),
-                    decoded.repaired());
-        }
-
-        private CorpusRecord wholeFile() throws IOException {
-            if (lineNo > 0) {
-                return null;
-            }
-            byte[] all = in.readNBytes(options.maxDocumentBytes() + 1);
-            lineNo = 1;
-            if (all.length > options.maxDocumentBytes()) {
-                return tooLarge(all.length);
-            }
-            if (all.length == 0) {
-                return CorpusRecord.rejected(shard, ordinal, 1, options.source(), "empty document");
-            }
-            Utf8Text decoded = Utf8Text.decode(all, all.length);
-            return CorpusRecord.document(shard, ordinal, 1, shard, options.source(), decoded.text(), decoded.repaired());
-        }
-
-        private CorpusRecord tooLarge(long length) {
-            return CorpusRecord.rejected(shard, ordinal, lineNo, options.source(), "document of " + length
-                    + "+ bytes exceeds max_document_bytes " + options.maxDocumentBytes());
+            return ctx.end(documents.position());
         }
 
         @Override
         public void close() throws IOException {
-            in.close();
+            documents.close();
         }
+    }
+
+    /** A shard that cannot even be opened: one rejected record, then its end. */
+    private record Unreadable(ShardContext ctx, Exception cause) implements ShardDocuments {
+        @Override
+        public CorpusRecord next() throws IOException {
+            throw new IOException("cannot open: " + cause.getMessage(), cause);
+        }
+
+        @Override
+        public long position() {
+            return 0;
+        }
+
+        @Override
+        public void close() {}
     }
 }

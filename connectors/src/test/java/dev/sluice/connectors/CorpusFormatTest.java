@@ -1,0 +1,109 @@
+package dev.sluice.connectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.connectors.corpus.CorpusFormat;
+import dev.sluice.connectors.corpus.CorpusRecord;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.file.src.FileSourceSplit;
+import org.apache.flink.connector.file.src.util.CheckpointedPosition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The corpus formats read directly through the BulkFormat reader (the FileSource path is covered in deploy). */
+class CorpusFormatTest {
+
+    @TempDir
+    Path dir;
+
+    static CorpusFormat format(String mode) {
+        return new CorpusFormat(new CorpusFormat.Options("src", "text", CorpusFormat.TextMode.valueOf(mode), 1 << 20));
+    }
+
+    static List<CorpusRecord> readAll(CorpusFormat format, Path file, long skip) throws Exception {
+        long size = Files.size(file);
+        var split = new FileSourceSplit("7", new org.apache.flink.core.fs.Path(file.toUri()), 0, size, 0, size);
+        if (skip > 0) {
+            split = split.updateWithCheckpointedPosition(new CheckpointedPosition(CheckpointedPosition.NO_OFFSET, skip));
+        }
+        var reader = skip > 0 ? format.restoreReader(new Configuration(), split)
+                : format.createReader(new Configuration(), split);
+        List<CorpusRecord> out = new ArrayList<>();
+        for (var batch = reader.readBatch(); batch != null; batch = reader.readBatch()) {
+            for (var r = batch.next(); r != null; r = batch.next()) {
+                out.add(r.getRecord());
+            }
+        }
+        reader.close();
+        return out;
+    }
+
+    /** Parquet files in FineWeb's column layout, written by pyarrow (text, id, dump, url, language_score, …). */
+    static Path parquet(String name) {
+        return Path.of("src/test/resources/parquet", name);
+    }
+
+    @Test
+    void parquetTextColumnWithIdsAndNullsInEveryCompression() throws Exception {
+        for (String codec : List.of("none", "snappy", "zstd", "gzip")) {
+            List<CorpusRecord> records = readAll(format("FILE"), parquet("fineweb-" + codec + ".parquet"), 0);
+            assertEquals(501, records.size(), codec);
+            assertEquals("<urn:uuid:doc-0>", records.get(0).id());
+            assertEquals("document number 0 ", records.get(0).text());
+            assertEquals(7, records.get(0).shardOrdinal());
+            assertTrue(records.get(3).isRejected() && records.get(3).error().contains("null 'text'"), codec);
+            assertTrue(records.get(4).isRejected() && records.get(4).error().contains("empty"), codec);
+            assertEquals("document number 499 " + "word ".repeat(49), records.get(499).text());
+            assertEquals(500, records.get(499).line());
+            assertTrue(records.get(500).endOfShard());
+            assertEquals(records.subList(300, 501), readAll(format("FILE"), parquet("fineweb-" + codec + ".parquet"), 300));
+        }
+    }
+
+    @Test
+    void aParquetFileWithoutTheTextColumnIsOneRejectedRecord() throws Exception {
+        List<CorpusRecord> records = readAll(format("FILE"), parquet("no-text-column.parquet"), 0);
+        assertEquals(2, records.size());
+        assertTrue(records.get(0).error().contains("no string column 'text'"), records.get(0).error());
+        assertTrue(records.get(1).endOfShard());
+    }
+
+    @Test
+    void textBlocksAndWholeFiles() throws Exception {
+        Path file = dir.resolve("book.txt");
+        Files.writeString(file, "first block\nstill first\n\n\nsecond block\n\nthird");
+        List<CorpusRecord> blocks = readAll(format("BLOCK"), file, 0);
+        assertEquals(List.of("first block\nstill first", "second block", "third"),
+                blocks.stream().filter(r -> !r.endOfShard()).map(CorpusRecord::text).toList());
+        assertEquals(5, blocks.get(1).line());
+        List<CorpusRecord> whole = readAll(format("FILE"), file, 0);
+        assertEquals(2, whole.size());
+        assertEquals(Files.readString(file), whole.get(0).text());
+    }
+
+    @Test
+    void zstdJsonLinesAndRestoreBySkipping() throws Exception {
+        Path file = dir.resolve("shard.jsonl.zst");
+        try (OutputStream out = new com.github.luben.zstd.ZstdOutputStream(Files.newOutputStream(file))) {
+            for (int i = 0; i < 1000; i++) {
+                out.write(("{\"text\": \"line " + i + "\"}\n").getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        List<CorpusRecord> all = readAll(format("FILE"), file, 0);
+        assertEquals(1001, all.size());
+        assertEquals("line 999", all.get(999).text());
+        List<CorpusRecord> rest = readAll(format("FILE"), file, 600);
+        assertEquals(all.subList(600, 1001), rest);
+        assertFalse(rest.get(0).endOfShard());
+        assertNull(rest.get(400).text());
+    }
+}
