@@ -1,0 +1,235 @@
+package dev.sluice.trainer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The speedrun GPT, read top to bottom like nanoGPT's model.py: token embedding → (RMSNorm) → blocks of
+ * [residual mix → attention → ReLU² MLP] → backout → RMSNorm → lm_head → (soft-cap). Weights are plain NDArrays
+ * in {@link #parameters()}; the optimizers update them in place.
+ */
+public final class Gpt implements AutoCloseable {
+
+    /** Which optimizer group a parameter belongs to. */
+    public enum Group { MUON, EMBEDDING, LM_HEAD, SCALAR }
+
+    /** A named weight and its optimizer group. */
+    public record Param(String name, NDArray value, Group group) {}
+
+    private final ModelConfig config;
+    private final NDManager manager;
+    private final DataType dtype;
+    private final Map<String, Param> params = new LinkedHashMap<>();
+    private final Constants c;
+    private final Map<Integer, NDArray> masks = new HashMap<>();
+    private final Map<Long, AttentionSchedule> schedules = new HashMap<>();
+
+    /** Builds a model with weights drawn from {@code seed} (the same seed gives the same weights on any device). */
+    public Gpt(ModelConfig config, NDManager manager, DataType dtype, long seed) {
+        this.config = config;
+        this.manager = manager;
+        this.dtype = dtype;
+        this.c = new Constants(manager, dtype);
+        Init init = new Init(seed);
+        int d = config.dModel();
+        add("wte", init.normal(config.vocabSize(), d, 1.0), Group.EMBEDDING);
+        for (int l = 0; l < config.nLayers(); l++) {
+            String p = "h." + l + ".";
+            add(p + "attn.wq", init.uniform(d, config.attnDim()), Group.MUON);
+            add(p + "attn.wk", init.uniform(d, config.attnDim()), Group.MUON);
+            add(p + "attn.wv", init.uniform(d, config.attnDim()), Group.MUON);
+            add(p + "attn.wo", config.zeroInit() ? init.zeros(config.attnDim(), d) : init.uniform(config.attnDim(), d),
+                    Group.MUON);
+            add(p + "mlp.w_up", init.uniform(d, config.mlpDim()), Group.MUON);
+            add(p + "mlp.w_down", config.zeroInit() ? init.zeros(config.mlpDim(), d) : init.uniform(config.mlpDim(), d),
+                    Group.MUON);
+            if (config.residualMix()) {
+                add(p + "lambda_x", init.constant(1.1), Group.SCALAR);
+                add(p + "lambda_x0", init.constant(0.0), Group.SCALAR);
+            }
+        }
+        if (config.backout()) {
+            add("lambda_backout", init.constant(0.5), Group.SCALAR);
+        }
+        add("lm_head", config.zeroInit() ? init.zeros(d, config.vocabSize()) : init.uniform(d, config.vocabSize()),
+                Group.LM_HEAD);
+    }
+
+    private void add(String name, Init.Values v, Group group) {
+        NDArray a = v.toArray(manager, dtype);
+        a.setRequiresGradient(true);
+        params.put(name, new Param(name, a, group));
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public List<Param> parameters() {
+        return new ArrayList<>(params.values());
+    }
+
+    public NDArray param(String name) {
+        return params.get(name).value();
+    }
+
+    /**
+     * Logits for {@code tokens} [B, T] (int64), under the attention windows and rotary table the schedules give
+     * for the current step.
+     */
+    public NDArray forward(NDArray tokens, AttentionSchedule schedule) {
+        NDArray x = tokens.getNDArrayInternal()
+                .embedding(tokens, param("wte"), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow(); // [B,T,d]
+        if (config.normAfterEmbedding()) {
+            x = rmsNorm(x);
+        }
+        NDArray x0 = x;
+        NDArray backoutState = null;
+        for (int l = 0; l < config.nLayers(); l++) {
+            String p = "h." + l + ".";
+            if (config.residualMix()) {
+                x = param(p + "lambda_x").mul(x).add(param(p + "lambda_x0").mul(x0));
+            }
+            x = block(x, l, schedule);
+            if (config.backout() && l == config.backoutLayers() - 1) {
+                backoutState = x;
+            }
+        }
+        if (config.backout()) {
+            x = x.sub(param("lambda_backout").mul(backoutState));
+        }
+        NDArray logits = rmsNorm(x).matMul(param("lm_head")); // [B,T,V]
+        if (config.logitSoftcap() > 0) {
+            NDArray cap = c.of(config.logitSoftcap());
+            logits = logits.div(cap).tanh().mul(cap);
+        }
+        return logits;
+    }
+
+    /** One block on the residual stream: x + attn(norm(x)), then + mlp(norm(x)). Identity at zero init. */
+    NDArray block(NDArray x, int layer, AttentionSchedule schedule) {
+        x = x.add(attention(rmsNorm(x), layer, schedule));
+        return x.add(mlp(rmsNorm(x), layer));
+    }
+
+    private NDArray attention(NDArray h, int layer, AttentionSchedule schedule) {
+        String p = "h." + layer + ".attn.";
+        long b = h.getShape().get(0);
+        long t = h.getShape().get(1);
+        NDArray q = heads(h.matMul(param(p + "wq")), b, t);
+        NDArray k = heads(h.matMul(param(p + "wk")), b, t);
+        NDArray v = heads(h.matMul(param(p + "wv")), b, t);
+        if (config.qkNorm()) {
+            q = rmsNorm(q);
+            k = rmsNorm(k);
+        }
+        Rope.Table rope = schedule.rope();
+        q = rope.apply(q);
+        k = rope.apply(k);
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(c.of(schedule.attnScale())); // [B,H,T,T]
+        scores = scores.add(mask((int) t, schedule.windows()[layer]));
+        NDArray y = scores.softmax(-1).matMul(v); // [B,H,T,hd]
+        return y.transpose(0, 2, 1, 3).reshape(b, t, config.attnDim()).matMul(param(p + "wo"));
+    }
+
+    private NDArray heads(NDArray x, long b, long t) {
+        return x.reshape(b, t, config.nHeads(), config.headDim()).transpose(0, 2, 1, 3);
+    }
+
+    private NDArray mlp(NDArray h, int layer) {
+        String p = "h." + layer + ".mlp.";
+        NDArray up = h.matMul(param(p + "w_up"));
+        NDArray act = config.reluSquared() ? up.getNDArrayInternal().relu().square() : gelu(up);
+        return act.matMul(param(p + "w_down"));
+    }
+
+    private NDArray gelu(NDArray x) {
+        return x.getNDArrayInternal().gelu();
+    }
+
+    /** RMSNorm without weight over the last axis, eps 1e-5. */
+    NDArray rmsNorm(NDArray x) {
+        NDArray meanSquare = x.square().mean(new int[] {-1}, true);
+        return x.div(meanSquare.add(c.of(1e-5)).sqrt());
+    }
+
+    /** Additive causal mask: 0 where key j is visible from query i (j ≤ i, i − j < window), −∞ elsewhere. */
+    private NDArray mask(int t, int window) {
+        int key = t * 1_000_003 + Math.min(window, t);
+        return masks.computeIfAbsent(key, k -> {
+            float[] m = new float[t * t];
+            for (int i = 0; i < t; i++) {
+                for (int j = 0; j < t; j++) {
+                    m[i * t + j] = j <= i && i - j < window ? 0f : Float.NEGATIVE_INFINITY;
+                }
+            }
+            NDArray a = manager.create(m, new Shape(t, t)).toType(dtype, false);
+            ai.djl.ndarray.NDScope.unregister(a); // model-lifetime cache, even when first built inside a step's scope
+            return a;
+        });
+    }
+
+    /**
+     * Mean cross-entropy (nats) of predicting {@code rows}[:, 1:] from {@code rows}[:, :-1]; {@code rows} is
+     * [B, T+1] int64.
+     */
+    public NDArray loss(NDArray rows, AttentionSchedule schedule) {
+        return tokenLosses(rows, schedule).mean();
+    }
+
+    /** Per-target cross-entropy in nats, [B, T]. */
+    public NDArray tokenLosses(NDArray rows, AttentionSchedule schedule) {
+        long t = rows.getShape().get(1) - 1;
+        NDArray inputs = rows.get(":, 0:" + t);
+        NDArray targets = rows.get(":, 1:");
+        NDArray logp = forward(inputs, schedule).logSoftmax(-1);
+        return logp.gather(targets.expandDims(-1), -1).squeeze(-1).neg();
+    }
+
+    NDManager manager() {
+        return manager;
+    }
+
+    /**
+     * Attention windows and rotary table for a step whose long window is {@code longWindow}, cached per window.
+     * Short windows are half the long one. Without sliding windows every layer sees the whole causal context.
+     */
+    public AttentionSchedule schedule(int seqLen, int longWindow, int initialLongWindow) {
+        return schedules.computeIfAbsent(seqLen * 1_000_003L + longWindow, k -> {
+            int[] windows = new int[config.nLayers()];
+            for (int l = 0; l < windows.length; l++) {
+                windows[l] = !config.slidingWindow() ? seqLen
+                        : config.isLongWindowLayer(l) ? longWindow : Math.max(1, longWindow / 2);
+            }
+            double growth = config.ropeRescale() && config.slidingWindow()
+                    ? Math.max(1.0, (double) longWindow / initialLongWindow) : 1.0;
+            Rope.Table rope = Rope.table(manager, dtype, seqLen, config.headDim(), config.ropeFraction(),
+                    config.ropeBase(), growth, initialLongWindow);
+            double scale = config.attnScale() / Math.sqrt(config.headDim()) * rope.attentionTemperature();
+            return new AttentionSchedule(windows, rope, scale);
+        });
+    }
+
+    DataType dtype() {
+        return dtype;
+    }
+
+    Constants constants() {
+        return c;
+    }
+
+    @Override
+    public void close() {
+        params.values().forEach(p -> p.value().close());
+        masks.values().forEach(NDArray::close);
+        schedules.values().forEach(s -> s.rope().close());
+        c.close();
+    }
+}

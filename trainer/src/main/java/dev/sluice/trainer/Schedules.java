@@ -1,0 +1,64 @@
+package dev.sluice.trainer;
+
+import java.util.List;
+
+/**
+ * The speedrun's schedules, each a pure function of the step: sequences per step, learning-rate multiplier,
+ * Muon momentum and the long attention window. Training length is fixed up front from the token budget.
+ */
+public record Schedules(int totalSteps, List<Integer> batchPhases, int seqLen, double cooldownFraction,
+                        double momentumStart, double momentumEnd, int momentumWarmupSteps, int windowStart,
+                        int windowBlock) {
+
+    /** Steps so that the phases (each an equal share of the steps) together consume about {@code tokens}. */
+    public static Schedules of(TrainConfig t, int seqLen, long tokens) {
+        long perRound = (long) seqLen * t.batchSchedule().stream().mapToInt(Integer::intValue).sum();
+        int stepsPerPhase = (int) Math.max(1, Math.round((double) tokens / perRound));
+        return new Schedules(stepsPerPhase * t.batchSchedule().size(), t.batchSchedule(), seqLen, t.cooldownFraction(),
+                t.muonMomentumStart(), t.muonMomentumEnd(), t.muonMomentumWarmupSteps(), Math.min(t.windowStart(), seqLen),
+                t.windowBlock());
+    }
+
+    /** Sequences in step {@code step}'s batch: phase i covers steps [i·N/P, (i+1)·N/P). */
+    public int batchSequences(int step) {
+        int phase = (int) Math.min(batchPhases.size() - 1, (long) step * batchPhases.size() / totalSteps);
+        return batchPhases.get(phase);
+    }
+
+    /** Tokens trained on in steps [0, step). */
+    public long tokensBefore(int step) {
+        long n = 0;
+        for (int s = 0; s < step; s++) {
+            n += (long) batchSequences(s) * seqLen;
+        }
+        return n;
+    }
+
+    public long totalTokens() {
+        return tokensBefore(totalSteps);
+    }
+
+    /** LR multiplier: 1 until the cooldown, then linear down to 0.1 at the last step. */
+    public double lrMultiplier(int step) {
+        double cooldownStart = totalSteps * (1 - cooldownFraction);
+        if (step < cooldownStart || cooldownFraction == 0) {
+            return 1.0;
+        }
+        double progress = Math.min(1.0, (step - cooldownStart) / Math.max(1.0, totalSteps - 1 - cooldownStart));
+        return 1.0 - 0.9 * progress;
+    }
+
+    /** Muon momentum: linear from start to end over the warm-up steps, then flat. */
+    public double muonMomentum(int step) {
+        double frac = momentumWarmupSteps <= 0 ? 1.0 : Math.min(1.0, (double) step / momentumWarmupSteps);
+        return momentumStart + (momentumEnd - momentumStart) * frac;
+    }
+
+    /** The long window: grows linearly from window_start to seq_len, rounded down to whole blocks. */
+    public int longWindow(int step) {
+        double frac = totalSteps <= 1 ? 1.0 : (double) step / (totalSteps - 1);
+        double w = windowStart + (seqLen - windowStart) * frac;
+        int blocks = (int) Math.floor(w / windowBlock);
+        return Math.max(windowStart, Math.min(seqLen, blocks * windowBlock));
+    }
+}

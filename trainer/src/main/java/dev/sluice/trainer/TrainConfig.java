@@ -1,0 +1,67 @@
+package dev.sluice.trainer;
+
+import static dev.sluice.connectors.config.YamlConfig.require;
+
+import java.util.List;
+
+/**
+ * How to train: tokens, batch-size phases, optimizers and schedules. Every schedule is a pure function of the step
+ * ({@link Schedules}).
+ *
+ * @param tokenizer gpt2, marin or hf:<file>; sets the vocabulary
+ * @param tokensPerParam training tokens = tokens_per_param · parameters (2.5 in the seed runs) unless train_tokens
+ * @param trainTokens explicit training tokens (0: use tokens_per_param)
+ * @param batchSchedule sequences per step in each equal share of the steps, e.g. [8, 16, 24] across thirds
+ * @param muonLr Muon learning rate (hidden matrices)
+ * @param muonMomentumStart Muon momentum at step 0 (0.85), warmed up linearly …
+ * @param muonMomentumEnd … to this (0.95) …
+ * @param muonMomentumWarmupSteps … over this many steps
+ * @param muonWeightDecay decoupled weight decay for the Muon matrices
+ * @param adamLr Adam learning rate of lm_head; the embedding and scalar groups multiply it
+ * @param embeddingLrMultiplier embedding LR ÷ lm_head LR (75)
+ * @param scalarLrMultiplier scalars' LR ÷ lm_head LR
+ * @param adamBeta1 Adam β1
+ * @param adamBeta2 Adam β2
+ * @param adamEps Adam ε
+ * @param adamWeightDecay decoupled weight decay for the Adam groups
+ * @param cooldownFraction the final share of steps over which the LR falls linearly to 0.1×
+ * @param windowStart long attention window at step 0 (tokens)
+ * @param windowBlock the long window grows in multiples of this many tokens, up to seq_len
+ * @param seed model initialisation
+ * @param device {@code cpu} or {@code gpu:0} (CUDA)
+ * @param dtype float32 (float64 for gradient checks)
+ * @param evalEvery evaluate every K steps (0: only at the end)
+ * @param evalSequences validation sequences per evaluation
+ * @param peakFlops the device's peak FLOP/s, for MFU (e.g. 989e12 for an H100 in bf16)
+ */
+public record TrainConfig(String tokenizer, double tokensPerParam, long trainTokens, List<Integer> batchSchedule,
+                          double muonLr, double muonMomentumStart, double muonMomentumEnd, int muonMomentumWarmupSteps,
+                          double muonWeightDecay, double adamLr, double embeddingLrMultiplier,
+                          double scalarLrMultiplier, double adamBeta1, double adamBeta2, double adamEps,
+                          double adamWeightDecay, double cooldownFraction, int windowStart, int windowBlock, long seed,
+                          String device, String dtype, int evalEvery, int evalSequences, double peakFlops) {
+
+    public TrainConfig {
+        tokenizer = tokenizer == null ? "marin" : tokenizer;
+        batchSchedule = batchSchedule == null ? List.of(8, 16, 24) : List.copyOf(batchSchedule);
+        device = device == null ? "cpu" : device;
+        dtype = dtype == null ? "float32" : dtype;
+        require(tokensPerParam > 0 || trainTokens > 0, "train.tokens_per_param", "or train.train_tokens must be > 0",
+                tokensPerParam);
+        require(!batchSchedule.isEmpty() && batchSchedule.stream().allMatch(b -> b > 0), "train.batch_schedule",
+                "must list positive sequence counts", batchSchedule);
+        require(muonLr > 0 && adamLr > 0, "train.muon_lr/adam_lr", "must be > 0", muonLr + "/" + adamLr);
+        require(muonMomentumStart >= 0 && muonMomentumEnd < 1, "train.muon_momentum_*", "must be in [0, 1)",
+                muonMomentumStart + ".." + muonMomentumEnd);
+        require(adamBeta1 >= 0 && adamBeta1 < 1 && adamBeta2 >= 0 && adamBeta2 < 1, "train.adam_beta1/2",
+                "must be in [0, 1)", adamBeta1 + "/" + adamBeta2);
+        require(adamEps > 0, "train.adam_eps", "must be > 0", adamEps);
+        require(cooldownFraction >= 0 && cooldownFraction <= 1, "train.cooldown_fraction", "must be in [0, 1]",
+                cooldownFraction);
+        require(windowStart > 0 && windowBlock > 0, "train.window_start/window_block", "must be > 0",
+                windowStart + "/" + windowBlock);
+        require(dtype.equals("float32") || dtype.equals("float64"), "train.dtype", "must be float32 or float64", dtype);
+        require(device.equals("cpu") || device.matches("gpu(:\\d+)?"), "train.device", "must be cpu or gpu:N", device);
+        require(evalSequences >= 0, "train.eval_sequences", "must be >= 0", evalSequences);
+    }
+}

@@ -1,0 +1,176 @@
+package dev.sluice.trainer;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.sluice.tokenizer.Tokenizer;
+import java.util.List;
+
+/**
+ * The training core a job drives: {@link #step} takes the next batch of packed rows (seq_len+1 tokens each) and
+ * applies one optimizer step under the schedules; {@link #evaluate} scores rows without training. Deterministic:
+ * the same config, seed and rows give the same losses.
+ */
+public final class Trainer implements AutoCloseable {
+
+    /** What one step did. */
+    public record StepResult(int step, double loss, double lrMultiplier, double muonMomentum, int sequences,
+                             int longWindow, long tokens, double seconds) {}
+
+    /** Mean loss (nats per token) and bits per byte over some rows. */
+    public record EvalResult(double loss, double bitsPerByte, long tokens, long bytes) {}
+
+    private final SpeedrunConfig config;
+    private final Schedules schedules;
+    private final NDManager manager;
+    private final Gpt model;
+    private final Muon muon;
+    private final Adam adam;
+    private final int[] tokenBytes;
+    private int step;
+
+    public Trainer(SpeedrunConfig config, Tokenizer tokenizer) {
+        this.config = config;
+        this.schedules = config.schedules();
+        Device device = Device.fromName(config.train().device());
+        this.manager = NDManager.newBaseManager(device, "PyTorch");
+        DataType dtype = config.train().dtype().equals("float64") ? DataType.FLOAT64 : DataType.FLOAT32;
+        this.model = new Gpt(config.model(), manager, dtype, config.train().seed());
+        this.muon = new Muon(config.train().muonWeightDecay());
+        this.adam = new Adam(config.train().adamBeta1(), config.train().adamBeta2(), config.train().adamEps(),
+                config.train().adamWeightDecay());
+        this.tokenBytes = tokenizer.tokenByteLengths();
+    }
+
+    public int step() {
+        return step;
+    }
+
+    public Schedules schedules() {
+        return schedules;
+    }
+
+    public Gpt model() {
+        return model;
+    }
+
+    public SpeedrunConfig config() {
+        return config;
+    }
+
+    /** Sequences the next step wants (the batch-size schedule). */
+    public int nextBatchSize() {
+        return schedules.batchSequences(step);
+    }
+
+    public boolean done() {
+        return step >= schedules.totalSteps();
+    }
+
+    /** One optimizer step on {@code rows} (each seq_len+1 tokens). */
+    public StepResult step(List<int[]> rows) {
+        long start = System.nanoTime();
+        double lrMult = schedules.lrMultiplier(step);
+        double momentum = schedules.muonMomentum(step);
+        int window = schedules.longWindow(step);
+        double loss;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray batch = rowsArray(rows);
+            AttentionSchedule attention = model.schedule(config.model().seqLen(), window, schedules.windowStart());
+            try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                NDArray l = model.loss(batch, attention);
+                collector.backward(l);
+                loss = l.toType(DataType.FLOAT64, false).getDouble();
+            }
+            applyUpdates(lrMult, momentum);
+        }
+        if (!Double.isFinite(loss)) {
+            throw new IllegalStateException("loss is " + loss + " at step " + step);
+        }
+        StepResult r = new StepResult(step, loss, lrMult, momentum, rows.size(), window,
+                (long) rows.size() * config.model().seqLen(), (System.nanoTime() - start) / 1e9);
+        step++;
+        return r;
+    }
+
+    private void applyUpdates(double lrMult, double momentum) {
+        TrainConfig t = config.train();
+        for (Gpt.Param p : model.parameters()) {
+            NDArray grad = p.value().getGradient();
+            switch (p.group()) {
+                case MUON -> muon.step(p.name(), p.value(), grad, t.muonLr() * lrMult, momentum);
+                case LM_HEAD -> adam.step(p.name(), p.value(), grad, t.adamLr() * lrMult, step + 1);
+                case EMBEDDING -> adam.step(p.name(), p.value(), grad,
+                        t.adamLr() * t.embeddingLrMultiplier() * lrMult, step + 1);
+                case SCALAR -> adam.step(p.name(), p.value(), grad, t.adamLr() * t.scalarLrMultiplier() * lrMult,
+                        step + 1);
+            }
+            grad.muli(0); // gradients accumulate across backward passes: clear them for the next step
+        }
+    }
+
+    /** Loss and bits-per-byte of {@code rows} under the current weights (attention as at the current step). */
+    public EvalResult evaluate(List<int[]> rows, int batchSize) {
+        double nats = 0;
+        long tokens = 0;
+        long bytes = 0;
+        int window = schedules.longWindow(Math.min(step, schedules.totalSteps() - 1));
+        for (int i = 0; i < rows.size(); i += batchSize) {
+            List<int[]> chunk = rows.subList(i, Math.min(rows.size(), i + batchSize));
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                AttentionSchedule attention = model.schedule(config.model().seqLen(), window, schedules.windowStart());
+                NDArray losses = model.tokenLosses(rowsArray(chunk), attention);
+                nats += losses.toType(DataType.FLOAT64, false).sum().getDouble();
+            }
+            for (int[] row : chunk) {
+                for (int j = 1; j < row.length; j++) {
+                    bytes += tokenBytes[row[j]];
+                }
+                tokens += row.length - 1;
+            }
+        }
+        return new EvalResult(nats / tokens, nats / (Math.log(2) * Math.max(1, bytes)), tokens, bytes);
+    }
+
+    private NDArray rowsArray(List<int[]> rows) {
+        int width = config.model().seqLen() + 1;
+        long[] flat = new long[rows.size() * width];
+        for (int r = 0; r < rows.size(); r++) {
+            int[] row = rows.get(r);
+            if (row.length != width) {
+                throw new IllegalArgumentException("row " + r + " has " + row.length + " tokens, expected seq_len+1 = "
+                        + width);
+            }
+            for (int j = 0; j < width; j++) {
+                flat[r * width + j] = row[j];
+            }
+        }
+        return manager.create(flat, new Shape(rows.size(), width));
+    }
+
+    /** Weights and optimizer state, for checkpoints. */
+    Muon muon() {
+        return muon;
+    }
+
+    Adam adam() {
+        return adam;
+    }
+
+    void restoreStep(int step) {
+        this.step = step;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        manager.close();
+    }
+}
