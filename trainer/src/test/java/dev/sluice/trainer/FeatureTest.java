@@ -1,0 +1,178 @@
+package dev.sluice.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Each speedrun feature does what it says. */
+class FeatureTest {
+
+    NDManager manager;
+
+    @BeforeEach
+    void open() {
+        manager = NDManager.newBaseManager("PyTorch");
+    }
+
+    @AfterEach
+    void close() {
+        manager.close();
+    }
+
+    Gpt model(ModelConfig c, long seed) {
+        return new Gpt(c, manager, DataType.FLOAT64, seed);
+    }
+
+    NDArray randomStream(long seed, int t, int d) {
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] v = new double[t * d];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = r.nextDouble() * 2 - 1;
+        }
+        return manager.create(v, new Shape(1, t, d));
+    }
+
+    @Test
+    void zeroInitMakesEveryBlockTheIdentityOnTheResidualStream() {
+        Gpt m = model(Models.allFeatures(), 1);
+        NDArray x = randomStream(2, 12, 16);
+        AttentionSchedule s = m.schedule(12, 8, 4);
+        for (int l = 0; l < 3; l++) {
+            assertArrayEquals(x.toDoubleArray(), m.block(x, l, s).toDoubleArray(), 0.0, "block " + l);
+        }
+        // and lm_head starts at zero: every logit 0, the loss ln(V)
+        NDArray rows = Models.tokens(manager, 3, 1, 13);
+        assertEquals(Math.log(128), m.loss(rows, s).getDouble(), 1e-12);
+    }
+
+    @Test
+    void backoutWithLambdaZeroEqualsThePlainModel() {
+        Gpt with = model(Models.small(false, true, true, true, "SSSL", 3), 9);
+        Gpt without = model(Models.small(false, false, true, true, "SSSL", 3), 9);
+        with.param("lambda_backout").set(new double[] {0});
+        NDArray tokens = Models.tokens(manager, 4, 2, 12);
+        assertArrayEquals(without.forward(tokens, without.schedule(12, 8, 4)).toDoubleArray(),
+                with.forward(tokens, with.schedule(12, 8, 4)).toDoubleArray(), 1e-12);
+        with.param("lambda_backout").set(new double[] {0.5});
+        assertFalse(java.util.Arrays.equals(without.forward(tokens, without.schedule(12, 8, 4)).toDoubleArray(),
+                with.forward(tokens, with.schedule(12, 8, 4)).toDoubleArray()));
+    }
+
+    @Test
+    void residualMixWithLambdasOneAndZeroEqualsNoMixing() {
+        Gpt mix = model(Models.small(false, true, true, true, "SSSL", 3), 5);
+        Gpt plain = model(Models.small(false, true, false, true, "SSSL", 3), 5);
+        assertEquals(1.1, mix.param("h.0.lambda_x").getDouble(), 1e-12);
+        assertEquals(0.0, mix.param("h.0.lambda_x0").getDouble(), 1e-12);
+        for (int l = 0; l < 3; l++) {
+            mix.param("h." + l + ".lambda_x").set(new double[] {1});
+        }
+        NDArray tokens = Models.tokens(manager, 6, 1, 12);
+        assertArrayEquals(plain.forward(tokens, plain.schedule(12, 8, 4)).toDoubleArray(),
+                mix.forward(tokens, mix.schedule(12, 8, 4)).toDoubleArray(), 1e-12);
+    }
+
+    @Test
+    void softCapBoundsTheLogits() {
+        Gpt m = model(Models.small(false, true, true, true, "SSSL", 3), 5);
+        m.param("lm_head").muli(1000);
+        double max = 0;
+        for (double v : m.forward(Models.tokens(manager, 1, 1, 12), m.schedule(12, 8, 4)).toDoubleArray()) {
+            max = Math.max(max, Math.abs(v));
+        }
+        assertTrue(max <= 5.0 && max > 4.9, "max |logit| " + max);
+    }
+
+    @Test
+    void slidingWindowHidesTokensBeyondTheWindow() {
+        // one layer, window 4: position i sees i-3..i, so token 0 cannot reach positions 4 and later
+        Gpt m = model(Models.small(false, false, false, true, "L", 1), 8);
+        NDArray a = Models.tokens(manager, 2, 1, 12);
+        long[] changed = a.toLongArray();
+        changed[0] = (changed[0] + 1) % 120;
+        NDArray b = manager.create(changed, a.getShape());
+        AttentionSchedule s = m.schedule(12, 4, 4);
+        double[] la = m.forward(a, s).toDoubleArray();
+        double[] lb = m.forward(b, s).toDoubleArray();
+        for (int pos = 0; pos < 12; pos++) {
+            boolean same = java.util.Arrays.equals(java.util.Arrays.copyOfRange(la, pos * 128, (pos + 1) * 128),
+                    java.util.Arrays.copyOfRange(lb, pos * 128, (pos + 1) * 128));
+            assertEquals(pos >= 4, same, "position " + pos);
+        }
+        assertArrayEquals(new int[] {2, 2, 2, 4}, model(Models.small(false, false, false, true, "SSSL", 4), 1)
+                .schedule(12, 4, 4).windows());
+        assertArrayEquals(new int[] {12, 12}, model(Models.small(false, false, false, false, "SSSL", 2), 1)
+                .schedule(12, 4, 4).windows());
+    }
+
+    @Test
+    void partialRopeRotatesHalfTheDimsAndLeavesTheRestStill() {
+        double[] f = Rope.frequencies(128, 0.5, 1024, 1, 2048);
+        assertEquals(64, f.length);
+        assertEquals(1.0, f[0], 1e-12);
+        assertEquals(1.0 / 1024, f[31], 1e-12);
+        for (int j = 32; j < 64; j++) {
+            assertEquals(0.0, f[j]);
+        }
+        Rope.Table table = Rope.table(manager, DataType.FLOAT64, 6, 8, 0.5, 1024, 1, 6);
+        double[] ones = new double[6 * 8];
+        java.util.Arrays.fill(ones, 1);
+        double[] y = table.apply(manager.create(ones, new Shape(1, 1, 6, 8))).toDoubleArray();
+        for (int t = 0; t < 6; t++) {
+            // pairs (j, j+4): j = 0, 1 rotate, j = 2, 3 stay still
+            assertEquals(1.0, y[t * 8 + 2], 1e-12);
+            assertEquals(1.0, y[t * 8 + 3], 1e-12);
+            assertEquals(1.0, y[t * 8 + 6], 1e-12);
+            assertEquals(1.0, y[t * 8 + 7], 1e-12);
+            if (t > 0) {
+                assertTrue(Math.abs(y[t * 8] - 1.0) > 1e-6, "dim 0 rotates at position " + t);
+            }
+        }
+    }
+
+    @Test
+    void ropeRescalingSlowsOnlyTheLowFrequenciesWhenTheWindowGrows() {
+        double[] base = Rope.frequencies(128, 0.5, 1024, 1, 4096);
+        double[] grown = Rope.frequencies(128, 0.5, 1024, 4, 4096);
+        assertEquals(base[0], grown[0], 1e-12);              // hundreds of turns within the window: kept
+        assertEquals(base[31] / 4, grown[31], 1e-12);        // under one turn: slowed by the growth factor
+        Gpt m = model(Models.allFeatures(), 1);
+        assertEquals(1.35 / Math.sqrt(8), m.schedule(12, 4, 4).attnScale(), 1e-12);
+        assertEquals(1.35 / Math.sqrt(8) * (0.1 * Math.log(2) + 1), m.schedule(12, 8, 4).attnScale(), 1e-12);
+    }
+
+    @Test
+    void rmsNormGivesUnitMeanSquare() {
+        Gpt m = model(Models.allFeatures(), 1);
+        double[] y = m.rmsNorm(randomStream(3, 4, 16)).toDoubleArray();
+        for (int row = 0; row < 4; row++) {
+            double ms = 0;
+            for (int i = 0; i < 16; i++) {
+                ms += y[row * 16 + i] * y[row * 16 + i] / 16;
+            }
+            assertEquals(1.0, ms, 1e-4);
+        }
+    }
+
+    @Test
+    void newtonSchulzMakesTheUpdateNearlyOrthogonal() {
+        NDArray g = randomStream(4, 16, 48).reshape(16, 48).toType(DataType.FLOAT32, false);
+        NDArray x = Muon.newtonSchulz(g);
+        double[] gram = x.matMul(x.transpose()).toType(DataType.FLOAT64, false).toDoubleArray();
+        for (int i = 0; i < 16; i++) {
+            assertTrue(gram[i * 16 + i] > 0.5 && gram[i * 16 + i] < 1.5, "singular values near 1: " + gram[i * 16 + i]);
+        }
+        NDArray tall = Muon.newtonSchulz(g.transpose());
+        assertEquals(new Shape(48, 16), tall.getShape());
+    }
+}

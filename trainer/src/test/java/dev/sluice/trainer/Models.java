@@ -1,0 +1,43 @@
+package dev.sluice.trainer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.SplittableRandom;
+
+/** Small models for tests: every feature on unless a test turns one off. */
+final class Models {
+
+    private Models() {}
+
+    static ModelConfig small(boolean zeroInit, boolean backout, boolean residualMix, boolean slidingWindow,
+                             String pattern, int layers) {
+        return new ModelConfig(128, 16, layers, 2, 8, 4, 12, true, true, 0.5, 1024, 1.35, true, residualMix, backout,
+                zeroInit, 5.0, slidingWindow, pattern, true);
+    }
+
+    static ModelConfig allFeatures() {
+        return small(true, true, true, true, "SSSL", 3);
+    }
+
+    static NDArray tokens(NDManager m, long seed, int rows, int width) {
+        SplittableRandom r = new SplittableRandom(seed);
+        long[] t = new long[rows * width];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = r.nextInt(120);
+        }
+        return m.create(t, new Shape(rows, width));
+    }
+
+    /** Adds N(0, std²) noise to every weight, so no path is degenerate (zero-initialised projections included). */
+    static void perturb(Gpt model, long seed, double std) {
+        SplittableRandom r = new SplittableRandom(seed);
+        for (Gpt.Param p : model.parameters()) {
+            double[] v = p.value().toDoubleArray();
+            for (int i = 0; i < v.length; i++) {
+                v[i] += std * (r.nextDouble() * 2 - 1);
+            }
+            p.value().set(v);
+        }
+    }
+}
