@@ -105,12 +105,14 @@ public final class Gpt implements AutoCloseable {
         if (config.backout()) {
             x = x.sub(param("lambda_backout").mul(backoutState));
         }
-        NDArray logits = rmsNorm(x).matMul(param("lm_head")); // [B,T,V]
-        if (config.logitSoftcap() > 0) {
-            NDArray cap = c.of(config.logitSoftcap());
-            logits = logits.div(cap).tanh().mul(cap);
+        x = rmsNorm(x);
+        if (config.logitSoftcap() <= 0) {
+            return x.matMul(param("lm_head")); // [B,T,V]
         }
-        return logits;
+        // cap·tanh(logits/cap), with the division done on the narrow [B,T,d] side of the matmul: the [B,T,V]
+        // logits are the largest tensor of the step and every elementwise pass over them costs memory bandwidth.
+        NDArray cap = c.of(config.logitSoftcap());
+        return x.div(cap).matMul(param("lm_head")).tanh().mul(cap);
     }
 
     /** One block on the residual stream: x + attn(norm(x)), then + mlp(norm(x)). Identity at zero init. */

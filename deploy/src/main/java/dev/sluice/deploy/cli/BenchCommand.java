@@ -15,10 +15,11 @@ import picocli.CommandLine.Parameters;
         description = {"tokenizer: single-thread encode MB/s of gpt2 and marin vs bare JTokkit and DJL's Rust HF "
                 + "tokenizer on the same text.",
                 "pipeline: end-to-end tokens/s of the TokenizeJob (shards to committed Kafka batches) vs the bare "
-                        + "tokenizer on the same text and cores."})
+                        + "tokenizer on the same text and cores.",
+                "trainer: trainer FLOP/s vs plain matmul FLOP/s on the model's lm_head shape, same process."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", description = "tokenizer | pipeline")
+    @Parameters(index = "0", description = "tokenizer | pipeline | trainer")
     String what;
 
     @Option(names = "--corpus", description = "directory of .jsonl.gz shards (default: the demo corpus)")
@@ -36,13 +37,21 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--parallelism", defaultValue = "2", description = "pipeline: cores (tokenizer tasks)")
     int parallelism;
 
+    @Option(names = "--config", defaultValue = "tiny", description = "trainer: the speedrun config")
+    Path speedrun;
+
+    @Option(names = "--steps", defaultValue = "5", description = "trainer: measured steps (after 2 warm-up steps)")
+    int steps;
+
     @Override
     public Integer call() throws Exception {
         Path dir = corpus != null ? corpus : DemoCorpus.corpusDir();
         return switch (what) {
             case "tokenizer" -> tokenizer(dir);
             case "pipeline" -> PipelineBench.run(dir, epochs, parallelism);
-            default -> throw new IllegalArgumentException("unknown benchmark '" + what + "'; known: tokenizer, pipeline");
+            case "trainer" -> TrainerBench.run(speedrun, steps);
+            default -> throw new IllegalArgumentException("unknown benchmark '" + what
+                    + "'; known: tokenizer, pipeline, trainer");
         };
     }
 

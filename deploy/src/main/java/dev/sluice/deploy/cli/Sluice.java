@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The one command a user runs: {@code bin/sluice <subcommand>}. */
 @Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
         description = "Streaming data (Flink, Arrow, Kafka) for speedrun-style GPT training.",
-        subcommands = {TokenizeCommand.class, BenchCommand.class, PipelineCommand.class,
+        subcommands = {TokenizeCommand.class, BenchCommand.class, PipelineCommand.class, FlopsCommand.class,
+                EvalCommand.class, TrainLocalCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Sluice {
 

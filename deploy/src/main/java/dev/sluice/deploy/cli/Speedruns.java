@@ -1,0 +1,18 @@
+package dev.sluice.deploy.cli;
+
+import dev.sluice.deploy.DemoCorpus;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** {@code --config tiny} means {@code configs/speedrun/tiny.yaml}; a path is taken as it is. */
+final class Speedruns {
+
+    private Speedruns() {}
+
+    static Path resolve(Path config) {
+        if (Files.exists(config) || config.toString().contains("/") || config.toString().endsWith(".yaml")) {
+            return config;
+        }
+        return DemoCorpus.home().resolve("configs/speedrun/" + config + ".yaml");
+    }
+}
