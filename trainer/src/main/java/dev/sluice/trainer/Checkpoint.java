@@ -48,29 +48,43 @@ public final class Checkpoint {
         return dir.resolve("checkpoint.bin");
     }
 
+    /** Writes {@code DIR/checkpoint.bin} atomically (temp file, then rename). */
     public static void save(Trainer trainer, Path dir) throws IOException {
         Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "checkpoint", ".tmp");
+        try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+            write(trainer, file);
+        }
+        Files.move(tmp, file(dir), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The checkpoint as bytes (what a Flink operator puts in its state). */
+    public static byte[] toBytes(Trainer trainer) throws IOException {
+        var bytes = new java.io.ByteArrayOutputStream(1 << 20);
+        write(trainer, bytes);
+        return bytes.toByteArray();
+    }
+
+    private static void write(Trainer trainer, OutputStream sink) throws IOException {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         trainer.model().parameters().forEach(p -> tensors.put("param/" + p.name(), p.value()));
         trainer.muon().state().forEach((k, v) -> tensors.put("muon/" + k, v));
         trainer.adam().firstMoments().forEach((k, v) -> tensors.put("adam.m/" + k, v));
         trainer.adam().secondMoments().forEach((k, v) -> tensors.put("adam.v/" + k, v));
-        Path tmp = Files.createTempFile(dir, "checkpoint", ".tmp");
         CRC32 crc = new CRC32();
-        try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-            DataOutputStream out = new DataOutputStream(new CheckedOutputStream(file, crc));
-            out.write(MAGIC);
-            out.writeInt(VERSION);
-            out.writeUTF(JSON.writeValueAsString(trainer.config()));
-            out.writeInt(trainer.step());
-            out.writeInt(tensors.size());
-            for (var e : tensors.entrySet()) {
-                writeTensor(out, e.getKey(), e.getValue());
-            }
-            out.flush();
-            new DataOutputStream(file).writeLong(crc.getValue());
+        DataOutputStream out = new DataOutputStream(new CheckedOutputStream(sink, crc));
+        out.write(MAGIC);
+        out.writeInt(VERSION);
+        out.writeUTF(JSON.writeValueAsString(trainer.config()));
+        out.writeInt(trainer.step());
+        out.writeInt(tensors.size());
+        for (var e : tensors.entrySet()) {
+            writeTensor(out, e.getKey(), e.getValue());
         }
-        Files.move(tmp, file(dir), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        out.flush();
+        DataOutputStream trailer = new DataOutputStream(sink);
+        trailer.writeLong(crc.getValue());
+        trailer.flush();
     }
 
     private static void writeTensor(DataOutputStream out, String name, NDArray a) throws IOException {
@@ -99,7 +113,11 @@ public final class Checkpoint {
         if (!Files.isRegularFile(f)) {
             throw new IOException("no checkpoint at " + f);
         }
-        byte[] all = Files.readAllBytes(f);
+        return fromBytes(Files.readAllBytes(f), f.toString());
+    }
+
+    /** Parses and verifies checkpoint bytes; {@code f} names their origin in error messages. */
+    public static Contents fromBytes(byte[] all, String f) throws IOException {
         if (all.length < MAGIC.length + 12) {
             throw new IOException(f + " is too short to be a checkpoint");
         }
@@ -138,6 +156,7 @@ public final class Checkpoint {
 
     /** Loads weights and optimizer state into {@code trainer} (built from the same config) and sets its step. */
     public static void restore(Trainer trainer, Contents c) {
+        Autograd.off();
         Map<String, NDArray> targets = new LinkedHashMap<>();
         trainer.model().parameters().forEach(p -> targets.put("param/" + p.name(), p.value()));
         for (var e : c.tensors().entrySet()) {

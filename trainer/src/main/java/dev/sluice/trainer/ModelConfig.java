@@ -31,7 +31,7 @@ public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, in
                           boolean normAfterEmbedding, boolean qkNorm, double ropeFraction, double ropeBase,
                           double attnScale, boolean reluSquared, boolean residualMix, boolean backout,
                           boolean zeroInit, double logitSoftcap, boolean slidingWindow, String windowPattern,
-                          boolean ropeRescale) {
+                          boolean ropeRescale) implements java.io.Serializable {
 
     public ModelConfig {
         headDim = headDim == 0 && nHeads > 0 ? dModel / nHeads : headDim;

@@ -8,7 +8,7 @@ import java.nio.file.Path;
  * A speedrun: the model and how to train it ({@code configs/speedrun/*.yaml}). Loading fills in the vocabulary
  * from the tokenizer (padded to a multiple of 128) when the model leaves it out.
  */
-public record SpeedrunConfig(String name, ModelConfig model, TrainConfig train) {
+public record SpeedrunConfig(String name, ModelConfig model, TrainConfig train) implements java.io.Serializable {
 
     public SpeedrunConfig {
         YamlConfig.require(name != null && !name.isBlank(), "name", "must be set", name);

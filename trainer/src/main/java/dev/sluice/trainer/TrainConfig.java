@@ -39,7 +39,8 @@ public record TrainConfig(String tokenizer, double tokensPerParam, long trainTok
                           double muonWeightDecay, double adamLr, double embeddingLrMultiplier,
                           double scalarLrMultiplier, double adamBeta1, double adamBeta2, double adamEps,
                           double adamWeightDecay, double cooldownFraction, int windowStart, int windowBlock, long seed,
-                          String device, String dtype, int evalEvery, int evalSequences, double peakFlops) {
+                          String device, String dtype, int evalEvery, int evalSequences, double peakFlops)
+        implements java.io.Serializable {
 
     public TrainConfig {
         tokenizer = tokenizer == null ? "marin" : tokenizer;

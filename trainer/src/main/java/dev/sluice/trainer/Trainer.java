@@ -88,6 +88,7 @@ public final class Trainer implements AutoCloseable {
                 collector.backward(l);
                 loss = l.toType(DataType.FLOAT64, false).getDouble();
             }
+            Autograd.off(); // the collector restores the thread's previous mode, which may be on
             applyUpdates(lrMult, momentum);
         }
         if (!Double.isFinite(loss)) {
@@ -117,6 +118,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Loss and bits-per-byte of {@code rows} under the current weights (attention as at the current step). */
     public EvalResult evaluate(List<int[]> rows, int batchSize) {
+        Autograd.off();
         double nats = 0;
         long tokens = 0;
         long bytes = 0;

@@ -1,0 +1,60 @@
+package dev.sluice.trainer.job;
+
+import dev.sluice.connectors.batch.BatchMeta;
+import dev.sluice.connectors.batch.TokenBatch;
+import dev.sluice.connectors.kafka.TokenBatchDeserializer;
+import dev.sluice.connectors.kafka.TopicCheck;
+import dev.sluice.tokenizer.Tokenizers;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+
+/**
+ * The TrainJob: KafkaSource of the train topic → Arrow decode (refusing batches for another tokenizer or
+ * seq_len) → the trainer operator, which assembles steps by the batch-size schedule. One source reader and one
+ * trainer, so the rows' order is the topic's (one partition: fully deterministic).
+ */
+public final class TrainJob {
+
+    private final TrainJobConfig config;
+    private final BatchMeta meta;
+
+    public TrainJob(TrainJobConfig config) {
+        this.config = config;
+        this.meta = BatchMeta.of(Tokenizers.load(config.speedrun().train().tokenizer()),
+                config.speedrun().model().seqLen());
+    }
+
+    /** Checks the train topic's declared tokenizer and seq_len against ours; a clear error before any step. */
+    public void preflight(Properties kafka) {
+        TopicCheck.requireMeta(kafka, config.trainTopic(), meta);
+    }
+
+    public void build(StreamExecutionEnvironment env, Properties kafka) {
+        env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
+        Properties consumer = new Properties();
+        consumer.putAll(kafka);
+        consumer.put("isolation.level", "read_committed");
+        consumer.put("max.partition.fetch.bytes", Integer.toString(64 << 20));
+        var source = KafkaSource.<TokenBatch>builder()
+                .setBootstrapServers(kafka.getProperty("bootstrap.servers"))
+                .setTopics(config.trainTopic())
+                .setGroupId("sluice-train-" + config.speedrun().name())
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setDeserializer(new TokenBatchDeserializer(meta))
+                .setProperties(consumer);
+        if (config.bounded()) {
+            source.setBounded(OffsetsInitializer.latest());
+        }
+        env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "kafka: " + config.trainTopic())
+                .setParallelism(1).uid("train-source")
+                .process(new TrainerFunction(config, kafka)).returns(Types.STRING)
+                .setParallelism(1).name("trainer: " + config.speedrun().name()).uid("trainer")
+                .sinkTo(new DiscardingSink<>()).setParallelism(1).name("step log");
+    }
+}
