@@ -51,21 +51,38 @@ public final class PipelineRunner {
         s.put("tokenizer", config.tokenizer());
         s.put("seq_len", config.seqLen());
         s.put("seconds", Math.round(seconds * 100) / 100.0);
-        long docTokens = count(acc, "train.doc_tokens") + count(acc, "val.doc_tokens");
+        // Rejections happen before tokenizing: every tokenizer's branch counts the same records.
+        String first = prefix(config, config.tokenizers().get(0));
+        long docTokens = 0;
+        for (String t : config.tokenizers()) {
+            docTokens += count(acc, config.topic(t, "train") + ".doc_tokens") + count(acc, config.topic(t, "val") + ".doc_tokens");
+        }
         s.put("tokens_per_second", Math.round(docTokens / Math.max(seconds, 1e-9)));
-        s.put("rejected_records", count(acc, "rejected"));
-        s.put("invalid_utf8_records", count(acc, "invalid_utf8"));
-        s.put("dropped_tokens", count(acc, "dropped_tokens"));
+        s.put("rejected_records", count(acc, first + ".rejected"));
+        s.put("invalid_utf8_records", count(acc, first + ".invalid_utf8"));
+        long dropped = 0;
+        for (String t : config.tokenizers()) {
+            dropped += count(acc, prefix(config, t) + ".dropped_tokens");
+        }
+        s.put("dropped_tokens", dropped);
         ObjectNode topics = s.putObject("topics");
-        for (String split : new String[] {"train", "val"}) {
-            ObjectNode t = topics.putObject(config.topic(split));
-            long sequences = count(acc, split + ".sequences");
-            t.put("documents", count(acc, split + ".documents"));
-            t.put("sequences", sequences);
-            t.put("tokens", sequences * config.seqLen());
-            t.put("batches", count(acc, split + ".batches"));
+        for (String t : config.tokenizers()) {
+            for (String split : new String[] {"train", "val"}) {
+                String topic = config.topic(t, split);
+                ObjectNode n = topics.putObject(topic);
+                long sequences = count(acc, topic + ".sequences");
+                n.put("documents", count(acc, topic + ".documents"));
+                n.put("sequences", sequences);
+                n.put("tokens", sequences * config.seqLen());
+                n.put("batches", count(acc, topic + ".batches"));
+            }
         }
         return s;
+    }
+
+    private static String prefix(PipelineConfig config, String tokenizer) {
+        String train = config.topic(tokenizer, "train");
+        return train.substring(0, train.length() - ".train".length());
     }
 
     private static long count(Map<String, Object> acc, String name) {

@@ -30,6 +30,7 @@ import org.apache.flink.util.Collector;
 final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBatch> implements CheckpointedFunction {
 
     private final String split;
+    private final String topic;
     private final BatchMeta meta;
     private final int batchSequences;
     private final List<String> sources;
@@ -50,9 +51,10 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
     private transient LongCounter sequencesAcc;
     private transient LongCounter batchesAcc;
 
-    MixtureBatchFunction(String split, BatchMeta meta, int batchSequences, List<String> sources, double[] weights,
+    MixtureBatchFunction(String split, String topic, BatchMeta meta, int batchSequences, List<String> sources, double[] weights,
                          Map<String, List<Integer>> ordinalsBySource, long seed, int shuffleBuffer, boolean bounded) {
         this.split = split;
+        this.topic = topic;
         this.meta = meta;
         this.batchSequences = batchSequences;
         this.sources = List.copyOf(sources);
@@ -108,8 +110,8 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
         }
         sequencesAcc = new LongCounter();
         batchesAcc = new LongCounter();
-        getRuntimeContext().addAccumulator(split + ".sequences", sequencesAcc);
-        getRuntimeContext().addAccumulator(split + ".batches", batchesAcc);
+        getRuntimeContext().addAccumulator(topic + ".sequences", sequencesAcc);
+        getRuntimeContext().addAccumulator(topic + ".batches", batchesAcc);
     }
 
     @Override

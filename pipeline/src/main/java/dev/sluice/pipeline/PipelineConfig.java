@@ -12,7 +12,8 @@ import java.util.Map;
  * take the defaults below; anything invalid fails at load, naming the field.
  *
  * @param dataset names the topics: {@code sluice.<dataset>.<tokenizer>.train} and {@code .val}
- * @param tokenizer {@code gpt2}, {@code marin} or {@code hf:<path to tokenizer.json>}
+ * @param tokenizer {@code gpt2}, {@code marin} or {@code hf:<path to tokenizer.json>}; several, comma-separated,
+ *     fan the same documents out to one pair of topics per tokenizer (an A/B of tokenizers)
  * @param seqLen tokens per training sequence; each row holds seq_len+1 (inputs and shifted targets)
  * @param batchSequences sequences per Arrow RecordBatch (one Kafka record)
  * @param packing {@code bos_aligned} or {@code concat}
@@ -103,7 +104,17 @@ public record PipelineConfig(String dataset, String tokenizer, int seqLen, int b
         return YamlConfig.load(file, PipelineConfig.class);
     }
 
+    /** The tokenizers this job writes for (one, or several for an A/B). */
+    public List<String> tokenizers() {
+        return java.util.Arrays.stream(tokenizer.split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList();
+    }
+
+    /** The topic of {@code split} for the (first) tokenizer. */
     public String topic(String split) {
+        return topicName(dataset, tokenizers().get(0), split);
+    }
+
+    public String topic(String tokenizer, String split) {
         return topicName(dataset, tokenizer, split);
     }
 

@@ -31,6 +31,7 @@ final class TokenizeAndPack extends KeyedProcessFunction<Integer, CorpusRecord, 
     private final int rowLength;
     private final boolean bosAligned;
     private final double valFraction;
+    private final String topicPrefix;
 
     private transient Tokenizer tokenizer;
     private transient int[] byteLengths;
@@ -44,7 +45,9 @@ final class TokenizeAndPack extends KeyedProcessFunction<Integer, CorpusRecord, 
     private transient Counter droppedTokens;
     private transient Map<String, LongCounter> accumulators;
 
-    TokenizeAndPack(TokenizerRef tokenizer, int seqLen, boolean bosAligned, double valFraction) {
+    /** {@code topicPrefix} ({@code sluice.<dataset>.<tokenizer>}) scopes the accumulators to this tokenizer. */
+    TokenizeAndPack(TokenizerRef tokenizer, int seqLen, boolean bosAligned, double valFraction, String topicPrefix) {
+        this.topicPrefix = topicPrefix;
         this.tokenizerRef = tokenizer;
         this.rowLength = seqLen + 1;
         this.bosAligned = bosAligned;
@@ -72,7 +75,7 @@ final class TokenizeAndPack extends KeyedProcessFunction<Integer, CorpusRecord, 
         for (String name : new String[] {"train.documents", "val.documents", "train.doc_tokens", "val.doc_tokens",
                 "rejected", "invalid_utf8", "dropped_tokens"}) {
             LongCounter c = new LongCounter();
-            getRuntimeContext().addAccumulator(name, c);
+            getRuntimeContext().addAccumulator(topicPrefix + "." + name, c);
             accumulators.put(name, c);
         }
     }

@@ -39,7 +39,7 @@ public final class TokenizeJob {
     /** Checks the whole config (tokenizer name, every corpus path) before anything runs. */
     public TokenizeJob(PipelineConfig config) {
         this.config = config;
-        TokenizerRef.checked(config.tokenizer());
+        config.tokenizers().forEach(TokenizerRef::checked);
         Map<Path, String> owner = new TreeMap<>();
         for (PipelineConfig.Source s : config.sources()) {
             for (Path p : CorpusSources.listShards(s.paths())) {
@@ -62,13 +62,17 @@ public final class TokenizeJob {
     }
 
     public List<String> topics() {
-        return List.of(config.topic(TokenizeAndPack.TRAIN), config.topic(TokenizeAndPack.VAL));
+        List<String> topics = new ArrayList<>();
+        for (String t : config.tokenizers()) {
+            topics.add(config.topic(t, TokenizeAndPack.TRAIN));
+            topics.add(config.topic(t, TokenizeAndPack.VAL));
+        }
+        return topics;
     }
 
     /** Adds the job's operators to {@code env}; Kafka client properties (bootstrap, security) come in {@code kafka}. */
     public void build(StreamExecutionEnvironment env, Properties kafka) {
         env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
-        TokenizerRef tokenizer = new TokenizerRef(config.tokenizer());
         boolean bounded = config.watchIntervalMs() == 0;
         Duration watch = bounded ? null : Duration.ofMillis(config.watchIntervalMs());
 
@@ -104,30 +108,37 @@ public final class TokenizeJob {
             records = records == null ? stream : records.union(stream);
         }
 
-        DataStream<PackedSequence> packed = records
-                .keyBy(CorpusRecord::shardOrdinal)
-                .process(new TokenizeAndPack(tokenizer, config.seqLen(), config.packing().equals("bos_aligned"),
-                        config.valFraction()))
-                .returns(PackedSequence.class)
-                .setParallelism(config.parallelism())
-                .name("tokenize + pack (" + config.tokenizer() + ")").uid("tokenize-pack");
-
-        BatchMeta meta = BatchMeta.of(tokenizer.get(), config.seqLen());
         List<String> sourceNames = config.sources().stream().map(PipelineConfig.Source::name).toList();
         double[] weights = config.sources().stream().mapToDouble(PipelineConfig.Source::weight).toArray();
-        for (String split : List.of(TokenizeAndPack.TRAIN, TokenizeAndPack.VAL)) {
-            String topic = config.topic(split);
-            DataStream<TokenBatch> batches = packed
-                    .filter(s -> s.split().equals(split)).setParallelism(config.parallelism()).name("split " + split)
-                    .partitionCustom((ordinal, n) -> ordinal % n, PackedSequence::shardOrdinal)
-                    .process(new MixtureBatchFunction(split, meta, config.batchSequences(), sourceNames, weights,
-                            ordinalsBySource, config.seed(), config.shuffleBuffer(), bounded))
-                    .returns(TypeInformation.of(TokenBatch.class))
-                    .setParallelism(config.partitions())
-                    .name("sample + shuffle + batch → " + topic).uid("batch-" + split);
-            batches.sinkTo(kafkaSink(topic, kafka))
-                    .setParallelism(config.partitions())
-                    .name("kafka: " + topic).uid("sink-" + split);
+        // One branch per tokenizer over the same documents: an A/B writes one pair of topics per tokenizer.
+        for (String name : config.tokenizers()) {
+            TokenizerRef tokenizer = new TokenizerRef(name);
+            String prefix = PipelineConfig.topicName(config.dataset(), name, "x").replaceAll("\\.x$", "");
+            String tag = config.tokenizers().size() == 1 ? "" : "-" + prefix;
+            DataStream<PackedSequence> packed = records
+                    .keyBy(CorpusRecord::shardOrdinal)
+                    .process(new TokenizeAndPack(tokenizer, config.seqLen(), config.packing().equals("bos_aligned"),
+                            config.valFraction(), prefix))
+                    .returns(PackedSequence.class)
+                    .setParallelism(config.parallelism())
+                    .name("tokenize + pack (" + name + ")").uid("tokenize-pack" + tag);
+
+            BatchMeta meta = BatchMeta.of(tokenizer.get(), config.seqLen());
+            for (String split : List.of(TokenizeAndPack.TRAIN, TokenizeAndPack.VAL)) {
+                String topic = config.topic(name, split);
+                DataStream<TokenBatch> batches = packed
+                        .filter(s -> s.split().equals(split)).setParallelism(config.parallelism())
+                        .name("split " + split)
+                        .partitionCustom((ordinal, n) -> ordinal % n, PackedSequence::shardOrdinal)
+                        .process(new MixtureBatchFunction(split, topic, meta, config.batchSequences(), sourceNames,
+                                weights, ordinalsBySource, config.seed(), config.shuffleBuffer(), bounded))
+                        .returns(TypeInformation.of(TokenBatch.class))
+                        .setParallelism(config.partitions())
+                        .name("sample + shuffle + batch → " + topic).uid("batch-" + split + tag);
+                batches.sinkTo(kafkaSink(topic, kafka))
+                        .setParallelism(config.partitions())
+                        .name("kafka: " + topic).uid("sink-" + split + tag);
+            }
         }
     }
 
