@@ -28,18 +28,17 @@ public final class PipelineRunner {
         KafkaTopics.prepare(kafka, job.topics(), config.partitions(), replication, overwrite);
         StreamExecutionEnvironment env = infra.environment(restartAttempts);
         job.build(env, kafka);
-        long start = System.nanoTime();
         JobClient client = env.executeAsync("sluice tokenize " + config.dataset() + " (" + config.tokenizer() + ")");
-        return new Run(job, client, start);
+        return new Run(job, client);
     }
 
     /** A submitted TokenizeJob. */
-    public record Run(TokenizeJob job, JobClient client, long startNanos) {
+    public record Run(TokenizeJob job, JobClient client) {
 
         /** Waits for a bounded run to end and sums it up. */
         public ObjectNode awaitSummary() throws Exception {
             JobExecutionResult result = client.getJobExecutionResult().get();
-            double seconds = (System.nanoTime() - startNanos) / 1e9;
+            double seconds = result.getNetRuntime(java.util.concurrent.TimeUnit.MILLISECONDS) / 1e3;
             return summary(job.config(), result.getAllAccumulatorResults(), seconds);
         }
     }

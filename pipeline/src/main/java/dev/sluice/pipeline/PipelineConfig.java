@@ -131,6 +131,12 @@ public record PipelineConfig(String dataset, String tokenizer, int seqLen, int b
                 partitions, parallelism, epochs, watchIntervalMs, checkpointIntervalMs, maxDocumentBytes, sources, kafka);
     }
 
+    /** The same sources for a speedrun: its dataset name, tokenizer(s) and sequence length. */
+    public PipelineConfig forRun(String dataset, String tokenizer, int seqLen) {
+        return new PipelineConfig(dataset, tokenizer, seqLen, batchSequences, packing, seed, valFraction, shuffleBuffer,
+                partitions, parallelism, epochs, watchIntervalMs, checkpointIntervalMs, maxDocumentBytes, sources, kafka);
+    }
+
     public PipelineConfig withTokenizer(String tokenizer) {
         return new PipelineConfig(dataset, tokenizer, seqLen, batchSequences, packing, seed, valFraction, shuffleBuffer,
                 partitions, parallelism, epochs, watchIntervalMs, checkpointIntervalMs, maxDocumentBytes, sources, kafka);

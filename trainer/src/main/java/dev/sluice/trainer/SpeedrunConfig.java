@@ -31,6 +31,17 @@ public record SpeedrunConfig(String name, ModelConfig model, TrainConfig train) 
         return new SpeedrunConfig(name, model.withVocabSize(Tokenizers.load(train.tokenizer()).paddedVocabSize()), train);
     }
 
+    /** The same run with another tokenizer: the vocabulary (embedding and lm_head rows) follows it. */
+    public SpeedrunConfig withTokenizer(String tokenizer) {
+        TrainConfig t = train;
+        TrainConfig swapped = new TrainConfig(tokenizer, t.tokensPerParam(), t.trainTokens(), t.batchSchedule(),
+                t.muonLr(), t.muonMomentumStart(), t.muonMomentumEnd(), t.muonMomentumWarmupSteps(), t.muonWeightDecay(),
+                t.adamLr(), t.embeddingLrMultiplier(), t.scalarLrMultiplier(), t.adamBeta1(), t.adamBeta2(), t.adamEps(),
+                t.adamWeightDecay(), t.cooldownFraction(), t.windowStart(), t.windowBlock(), t.seed(), t.device(),
+                t.dtype(), t.evalEvery(), t.evalSequences(), t.peakFlops());
+        return new SpeedrunConfig(name, model.withVocabSize(Tokenizers.load(tokenizer).paddedVocabSize()), swapped);
+    }
+
     public long parameters() {
         return model.parameters();
     }

@@ -83,10 +83,14 @@ public final class Trainer implements AutoCloseable {
             scope.suppressNotUsedWarning();
             NDArray batch = rowsArray(rows);
             AttentionSchedule attention = model.schedule(config.model().seqLen(), window, schedules.windowStart());
-            try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                NDArray l = model.loss(batch, attention);
-                collector.backward(l);
-                loss = l.toType(DataType.FLOAT64, false).getDouble();
+            // DJL's PyTorch engine allows one gradient collector per JVM at a time; trainers sharing a JVM (an A/B
+            // in one MiniCluster) take turns for the forward/backward pass.
+            synchronized (Autograd.class) {
+                try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                    NDArray l = model.loss(batch, attention);
+                    collector.backward(l);
+                    loss = l.toType(DataType.FLOAT64, false).getDouble();
+                }
             }
             Autograd.off(); // the collector restores the thread's previous mode, which may be on
             applyUpdates(lrMult, momentum);

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
         description = "Streaming data (Flink, Arrow, Kafka) for speedrun-style GPT training.",
         subcommands = {TokenizeCommand.class, BenchCommand.class, PipelineCommand.class, FlopsCommand.class,
-                EvalCommand.class, TrainCommand.class, TrainLocalCommand.class,
+                EvalCommand.class, TrainCommand.class, TrainLocalCommand.class, SpeedrunCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Sluice {
 
