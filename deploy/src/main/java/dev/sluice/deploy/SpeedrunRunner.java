@@ -82,7 +82,15 @@ public final class SpeedrunRunner {
             Path dir = Path.of(t.outDir());
             runs.add(new Report.Run(tokenizers.get(i), Report.readMetrics(dir.resolve("metrics.jsonl")), results));
             JsonNode info = results.get("runs").get(0).get("run_info");
+            double waitSum = 0;
+            double waitMax = 0;
+            for (JsonNode m : runs.get(i).metrics()) {
+                waitSum += m.get("data_wait_fraction").asDouble();
+                waitMax = Math.max(waitMax, m.get("data_wait_fraction").asDouble());
+            }
             per.putObject(tokenizers.get(i))
+                    .put("data_wait_fraction_mean", waitSum / Math.max(1, runs.get(i).metrics().size()))
+                    .put("data_wait_fraction_max", waitMax)
                     .put("val_bpb", info.path("eval/bpb").asDouble())
                     .put("val_loss", info.path("eval/loss").asDouble())
                     .put("steps", info.path("steps").asInt())

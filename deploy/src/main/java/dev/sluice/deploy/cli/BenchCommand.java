@@ -16,10 +16,12 @@ import picocli.CommandLine.Parameters;
                 + "tokenizer on the same text.",
                 "pipeline: end-to-end tokens/s of the TokenizeJob (shards to committed Kafka batches) vs the bare "
                         + "tokenizer on the same text and cores.",
-                "trainer: trainer FLOP/s vs plain matmul FLOP/s on the model's lm_head shape, same process."})
+                "trainer: trainer FLOP/s vs plain matmul FLOP/s on the model's lm_head shape, same process.",
+                "datawait: the speedrun (pipeline and trainer together on this machine); the trainer's data-wait "
+                        + "fraction per step."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", description = "tokenizer | pipeline | trainer")
+    @Parameters(index = "0", description = "tokenizer | pipeline | trainer | datawait")
     String what;
 
     @Option(names = "--corpus", description = "directory of .jsonl.gz shards (default: the demo corpus)")
@@ -50,8 +52,9 @@ final class BenchCommand implements Callable<Integer> {
             case "tokenizer" -> tokenizer(dir);
             case "pipeline" -> PipelineBench.run(dir, epochs, parallelism);
             case "trainer" -> TrainerBench.run(speedrun, steps);
+            case "datawait" -> DataWaitBench.run(speedrun);
             default -> throw new IllegalArgumentException("unknown benchmark '" + what
-                    + "'; known: tokenizer, pipeline, trainer");
+                    + "'; known: tokenizer, pipeline, trainer, datawait");
         };
     }
 

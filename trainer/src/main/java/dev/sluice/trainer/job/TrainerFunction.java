@@ -128,6 +128,7 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
         out.writeBoolean(finished);
         out.flush();
         state.update(List.of(bytes.toByteArray()));
+        lastStepEnd = System.nanoTime(); // time spent checkpointing is not time spent waiting for data
     }
 
     @Override
