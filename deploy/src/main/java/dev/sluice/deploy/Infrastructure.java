@@ -3,8 +3,6 @@ package dev.sluice.deploy;
 import dev.sluice.deploy.embedded.EmbeddedFlink;
 import dev.sluice.deploy.embedded.EmbeddedKafka;
 import java.io.File;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -107,8 +105,10 @@ public final class Infrastructure implements AutoCloseable {
     }
 
     /**
-     * An environment that submits to this Flink cluster over REST. A remote cluster gets our jars shipped with the
-     * job; the embedded one shares this JVM's class path.
+     * An environment that submits to this Flink cluster over REST. No jars are shipped: the cluster must have
+     * Sluice's jars on its class path, as the embedded one (this JVM), {@code sluice cluster} (started from the
+     * build's jars) and the Kubernetes image (in /opt/flink/lib) do. Loaded by the parent class loader, DJL's native
+     * library then loads once per TaskManager, whatever the job restarts.
      */
     public StreamExecutionEnvironment environment(int restartAttempts) {
         Configuration conf = new Configuration();
@@ -122,23 +122,7 @@ public final class Infrastructure implements AutoCloseable {
             conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, restartAttempts);
             conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, java.time.Duration.ofSeconds(1));
         }
-        String[] jars = isEmbedded() ? new String[0] : userJars();
-        return StreamExecutionEnvironment.createRemoteEnvironment(flinkHost, flinkPort, conf, jars);
-    }
-
-    /** Jars on our class path that a Flink cluster does not already have. */
-    private static String[] userJars() {
-        List<String> jars = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            String name = new File(entry).getName();
-            boolean flinkRuntime = name.startsWith("flink-") && !name.startsWith("flink-connector");
-            boolean provided = flinkRuntime || name.startsWith("scala-") || name.startsWith("log4j-")
-                    || name.startsWith("slf4j-");
-            if (name.endsWith(".jar") && !provided) {
-                jars.add(entry);
-            }
-        }
-        return jars.toArray(new String[0]);
+        return StreamExecutionEnvironment.createRemoteEnvironment(flinkHost, flinkPort, conf);
     }
 
     @Override

@@ -23,8 +23,8 @@ public final class PipelineRunner {
             throws Exception {
         PipelineConfig config = job.config();
         Properties kafka = infra.kafkaClient();
-        short replication = (short) Math.min(3, Integer.parseInt(
-                config.kafka().properties().getOrDefault("replication.factor", "1")));
+        String configured = config.kafka().properties().get("replication.factor");
+        short replication = configured != null ? Short.parseShort(configured) : KafkaTopics.defaultReplication(kafka);
         KafkaTopics.prepare(kafka, job.topics(), config.partitions(), replication, overwrite);
         StreamExecutionEnvironment env = infra.environment(restartAttempts);
         job.build(env, kafka);

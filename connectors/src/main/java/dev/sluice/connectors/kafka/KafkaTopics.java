@@ -52,6 +52,16 @@ public final class KafkaTopics {
         }
     }
 
+    /** Replication factor 3 where the cluster has three brokers or more, else as many as there are. */
+    public static short defaultReplication(Properties client) {
+        try (Admin admin = Admin.create(client)) {
+            int brokers = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
+            return (short) Math.max(1, Math.min(3, brokers));
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot reach Kafka at " + client.getProperty("bootstrap.servers") + ": " + e, e);
+        }
+    }
+
     /** Records currently held by a topic (end minus start offsets over its partitions). */
     public static long recordCount(Admin admin, String topic) throws Exception {
         TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
