@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -48,8 +47,7 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
     private transient Counter sequencesOut;
     private transient Counter tokenBytesOut;
     private transient Map<String, Counter> perSource;
-    private transient LongCounter sequencesAcc;
-    private transient LongCounter batchesAcc;
+    private transient CheckpointedCounters accumulators;
 
     MixtureBatchFunction(String split, String topic, BatchMeta meta, int batchSequences, List<String> sources, double[] weights,
                          Map<String, List<Integer>> ordinalsBySource, long seed, int shuffleBuffer, boolean bounded) {
@@ -79,6 +77,8 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
         pending = new ArrayList<>();
         checkpointed = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("sampler." + split, byte[].class));
+        accumulators = new CheckpointedCounters(List.of(".sequences", ".batches"));
+        accumulators.initialize(context, "counters." + split);
         for (byte[] bytes : checkpointed.get()) {
             var in = new DataInputStream(new ByteArrayInputStream(bytes));
             sampler.readState(in);
@@ -96,6 +96,7 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
         out.writeBoolean(flushed);
         out.flush();
         checkpointed.update(List.of(bytes.toByteArray()));
+        accumulators.snapshot();
     }
 
     @Override
@@ -108,10 +109,7 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
         for (String s : sources) {
             perSource.put(s, m.addGroup("source", s).counter("sequences"));
         }
-        sequencesAcc = new LongCounter();
-        batchesAcc = new LongCounter();
-        getRuntimeContext().addAccumulator(topic + ".sequences", sequencesAcc);
-        getRuntimeContext().addAccumulator(topic + ".batches", batchesAcc);
+        accumulators.register(getRuntimeContext(), topic);
     }
 
     @Override
@@ -151,7 +149,7 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
         batchesOut.inc();
         sequencesOut.inc(n);
         tokenBytesOut.inc((long) tokens.length * Integer.BYTES);
-        sequencesAcc.add(n);
-        batchesAcc.add(1);
+        accumulators.add(".sequences", n);
+        accumulators.add(".batches", 1);
     }
 }

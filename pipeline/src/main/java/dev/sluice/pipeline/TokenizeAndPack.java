@@ -3,12 +3,14 @@ package dev.sluice.pipeline;
 import dev.sluice.connectors.TokenizerRef;
 import dev.sluice.connectors.corpus.CorpusRecord;
 import dev.sluice.tokenizer.Tokenizer;
-import java.util.Map;
-import org.apache.flink.api.common.accumulators.LongCounter;
+import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MeterView;
 import org.apache.flink.metrics.MetricGroup;
@@ -21,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * Keyed by shard ordinal (one pass over one shard): counts and logs rejected records, sends each document to train or validation by a
  * stable hash of its text, tokenizes it and packs it. Keyed state is one partial window per split.
  */
-final class TokenizeAndPack extends KeyedProcessFunction<Integer, CorpusRecord, PackedSequence> {
+final class TokenizeAndPack extends KeyedProcessFunction<Integer, CorpusRecord, PackedSequence>
+        implements CheckpointedFunction {
 
     private static final Logger LOG = LoggerFactory.getLogger(TokenizeAndPack.class);
     static final String TRAIN = "train";
@@ -43,7 +46,7 @@ final class TokenizeAndPack extends KeyedProcessFunction<Integer, CorpusRecord, 
     private transient Counter rejected;
     private transient Counter invalidUtf8;
     private transient Counter droppedTokens;
-    private transient Map<String, LongCounter> accumulators;
+    private transient CheckpointedCounters accumulators;
 
     /** {@code topicPrefix} ({@code sluice.<dataset>.<tokenizer>}) scopes the accumulators to this tokenizer. */
     TokenizeAndPack(TokenizerRef tokenizer, int seqLen, boolean bosAligned, double valFraction, String topicPrefix) {
@@ -71,13 +74,19 @@ final class TokenizeAndPack extends KeyedProcessFunction<Integer, CorpusRecord, 
         m.meter("tokensPerSecond", new MeterView(tokens));
         m.gauge("bytesPerToken", (Gauge<Double>) () -> tokens.getCount() == 0 ? 0.0
                 : (double) textBytes.getCount() / tokens.getCount());
-        accumulators = new java.util.HashMap<>();
-        for (String name : new String[] {"train.documents", "val.documents", "train.doc_tokens", "val.doc_tokens",
-                "rejected", "invalid_utf8", "dropped_tokens"}) {
-            LongCounter c = new LongCounter();
-            getRuntimeContext().addAccumulator(topicPrefix + "." + name, c);
-            accumulators.put(name, c);
-        }
+        accumulators.register(getRuntimeContext(), topicPrefix + ".");
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        accumulators = new CheckpointedCounters(List.of("train.documents", "val.documents", "train.doc_tokens",
+                "val.doc_tokens", "rejected", "invalid_utf8", "dropped_tokens"));
+        accumulators.initialize(context, "counters");
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        accumulators.snapshot();
     }
 
     @Override
@@ -90,13 +99,13 @@ final class TokenizeAndPack extends KeyedProcessFunction<Integer, CorpusRecord, 
         }
         if (r.isRejected()) {
             rejected.inc();
-            accumulators.get("rejected").add(1);
+            accumulators.add("rejected", 1);
             LOG.warn("rejected record: shard {} line {}: {}", r.shard(), r.line(), r.error());
             return;
         }
         if (r.repairedUtf8()) {
             invalidUtf8.inc();
-            accumulators.get("invalid_utf8").add(1);
+            accumulators.add("invalid_utf8", 1);
             LOG.warn("invalid UTF-8 replaced by U+FFFD: shard {} line {}", r.shard(), r.line());
         }
         int[] ids = tokenizer.encode(r.text());
@@ -109,8 +118,8 @@ final class TokenizeAndPack extends KeyedProcessFunction<Integer, CorpusRecord, 
         textBytes.inc(bytes);
         boolean val = DocumentSplit.isValidation(r.text(), valFraction);
         String split = val ? VAL : TRAIN;
-        accumulators.get(split + ".documents").add(1);
-        accumulators.get(split + ".doc_tokens").add(ids.length);
+        accumulators.add(split + ".documents", 1);
+        accumulators.add(split + ".doc_tokens", ids.length);
         ValueState<long[]> state = val ? valState : trainState;
         Packer packer = Packer.restore(rowLength, bosAligned, state.value());
         long droppedBefore = packer.droppedTokens();
@@ -133,7 +142,7 @@ final class TokenizeAndPack extends KeyedProcessFunction<Integer, CorpusRecord, 
     private void record(long dropped) {
         if (dropped > 0) {
             droppedTokens.inc(dropped);
-            accumulators.get("dropped_tokens").add(dropped);
+            accumulators.add("dropped_tokens", dropped);
         }
     }
 }

@@ -134,12 +134,8 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
     @Override
     public void open(OpenContext context) throws Exception {
         Files.createDirectories(Path.of(job.outDir()));
-        BatchMeta meta = BatchMeta.of(tokenizer, speedrun().model().seqLen());
-        evalRows = speedrun().train().evalSequences() == 0 ? List.of()
-                : TopicCheck.firstRows(kafka, job.valTopic(), meta, speedrun().train().evalSequences());
-        if (evalRows.isEmpty()) {
-            LOG.warn("no validation rows in {}: evaluation is skipped", job.valTopic());
-        }
+        evalRows = List.of();
+        loadEvalRows();
         MetricGroup m = getRuntimeContext().getMetricGroup().addGroup("sluice");
         m.gauge("step", (Gauge<Integer>) () -> trainer.step());
         m.gauge("loss", (Gauge<Double>) () -> lastLoss);
@@ -221,6 +217,9 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
                 .put("last_seq_id", lastSeq)
                 .put("seq_id_hash", seqHash);
         int every = speedrun().train().evalEvery();
+        if (every > 0 && (r.step() + 1) % every == 0) {
+            loadEvalRows();
+        }
         if (every > 0 && (r.step() + 1) % every == 0 && !evalRows.isEmpty()) {
             lastEval = trainer.evaluate(evalRows, 8);
             line.put("val_loss", lastEval.loss()).put("val_bpb", lastEval.bitsPerByte());
@@ -237,6 +236,23 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
         return line.toString();
     }
 
+    /**
+     * The first eval_sequences rows of the validation topic. While the pipeline is still writing the topic may hold
+     * fewer (or none: validation batches commit later than training ones); then this is tried again at each
+     * evaluation until the set is complete, and from then on every evaluation scores the same rows.
+     */
+    private void loadEvalRows() {
+        int wanted = speedrun().train().evalSequences();
+        if (wanted == 0 || evalRows.size() >= wanted) {
+            return;
+        }
+        BatchMeta meta = BatchMeta.of(tokenizer, speedrun().model().seqLen());
+        evalRows = TopicCheck.firstRows(kafka, job.valTopic(), meta, wanted);
+        if (evalRows.size() < wanted) {
+            LOG.info("{} validation rows of {} in {} so far", evalRows.size(), wanted, job.valTopic());
+        }
+    }
+
     private double mfu(double flopsPerSecond) {
         double peak = speedrun().train().peakFlops();
         return peak > 0 ? flopsPerSecond / peak : Double.NaN;
@@ -244,6 +260,7 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
 
     private void finish() throws IOException {
         finished = true;
+        loadEvalRows();
         if (!evalRows.isEmpty()) {
             lastEval = trainer.evaluate(evalRows, 8);
         }
