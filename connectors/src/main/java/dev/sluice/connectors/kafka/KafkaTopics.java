@@ -19,30 +19,42 @@ public final class KafkaTopics {
     private KafkaTopics() {}
 
     /**
-     * Makes each topic exist with {@code partitions} partitions. An existing topic that already holds records is
-     * refused unless {@code overwrite}, in which case it is deleted and created again: appending a second run's
-     * batches would repeat every seq_id.
+     * Makes each topic exist with {@code partitions} partitions. An existing empty topic is kept (it may be
+     * managed by an operator such as Strimzi); one that already holds records is refused unless {@code overwrite},
+     * in which case it is deleted and created again: appending a second run's batches would repeat every seq_id.
      */
     public static void prepare(Properties client, List<String> topics, int partitions, short replication,
                                boolean overwrite) {
         try (Admin admin = Admin.create(client)) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<String> toDelete = new ArrayList<>();
+            List<String> toCreate = new ArrayList<>();
             for (String t : topics) {
-                if (existing.contains(t)) {
-                    long records = recordCount(admin, t);
-                    if (records > 0 && !overwrite) {
-                        throw new IllegalStateException("topic " + t + " already holds " + records
-                                + " records; pass --overwrite to replace it, or change 'dataset' in the config");
+                if (!existing.contains(t)) {
+                    toCreate.add(t);
+                    continue;
+                }
+                long records = recordCount(admin, t);
+                int have = admin.describeTopics(List.of(t)).allTopicNames().get(30, TimeUnit.SECONDS).get(t)
+                        .partitions().size();
+                if (records > 0 && !overwrite) {
+                    throw new IllegalStateException("topic " + t + " already holds " + records
+                            + " records; pass --overwrite to replace it, or change 'dataset' in the config");
+                }
+                if (records > 0 || have != partitions) {
+                    if (records == 0 && !overwrite) {
+                        throw new IllegalStateException("topic " + t + " has " + have + " partitions; the config asks for "
+                                + partitions);
                     }
                     toDelete.add(t);
+                    toCreate.add(t);
                 }
             }
             if (!toDelete.isEmpty()) {
                 admin.deleteTopics(toDelete).all().get(30, TimeUnit.SECONDS);
                 waitUntilGone(admin, toDelete);
             }
-            List<NewTopic> create = topics.stream().map(t -> new NewTopic(t, partitions, replication)
+            List<NewTopic> create = toCreate.stream().map(t -> new NewTopic(t, partitions, replication)
                     .configs(Map.of("retention.ms", "-1", "max.message.bytes", Integer.toString(64 << 20)))).toList();
             admin.createTopics(create).all().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
