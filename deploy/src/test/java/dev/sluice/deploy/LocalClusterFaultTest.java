@@ -13,6 +13,7 @@ import dev.sluice.deploy.cluster.LocalCluster;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.tokenizer.Tokenizers;
+import dev.sluice.trainer.Micro;
 import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.net.URI;
@@ -145,17 +146,10 @@ class LocalClusterFaultTest {
         }
     }
 
-    static final String SPEEDRUN = """
-            name: fault
-            model: {d_model: 32, n_layers: 2, n_heads: 2, head_dim: 16, seq_len: 64, norm_after_embedding: true,
-                    qk_norm: true, rope_fraction: 0.5, attn_scale: 1.35, relu_squared: true, residual_mix: true,
-                    backout: true, zero_init: true, logit_softcap: 15, sliding_window: true, rope_rescale: true}
-            train: {tokenizer: gpt2, train_tokens: 30720, batch_schedule: [4, 8], muon_lr: 0.05,
-                    muon_momentum_start: 0.85, muon_momentum_end: 0.95, muon_momentum_warmup_steps: 4,
-                    adam_lr: 0.008, embedding_lr_multiplier: 75, scalar_lr_multiplier: 5, adam_beta1: 0.8,
-                    adam_beta2: 0.95, adam_eps: 1.0e-10, cooldown_fraction: 0.4, window_start: 16, window_block: 16,
-                    seed: 3, eval_every: 10, eval_sequences: 16}
-            """;
+    /** The micro model, trained long enough (80 steps) to be killed in the middle. */
+    static SpeedrunConfig speedrun() {
+        return Micro.config("train_tokens: 4608", "train_tokens: 30720", "eval_every: 4", "eval_every: 10");
+    }
 
     static List<JsonNode> metrics(Path out) throws Exception {
         return Report.readMetrics(out.resolve("metrics.jsonl"));
@@ -165,7 +159,7 @@ class LocalClusterFaultTest {
     void killingTheTrainersTaskManagerResumesWithTheLossesOfAnUninterruptedRun() throws Exception {
         PipelineConfig c = corpus("fault-trainer", 1, 64);
         PipelineRunner.start(new TokenizeJob(c), infra, true, 5).awaitSummary();
-        SpeedrunConfig s = SpeedrunConfig.parse(SPEEDRUN);
+        SpeedrunConfig s = speedrun();
         Path straight = dir.resolve("straight");
         var reference = new TrainJobConfig(s, c.topic("train"), c.topic("val"), straight.toString(), 300, true, 0);
         TrainRunner.awaitResults(TrainRunner.start(reference, infra, 5), reference);
@@ -200,8 +194,7 @@ class LocalClusterFaultTest {
         PipelineRunner.Run pipeline = PipelineRunner.start(new TokenizeJob(c), infra, true, 5);
         awaitCompletedCheckpoint(pipeline.client());
         Path out = dir.resolve("broker");
-        var job = new TrainJobConfig(SpeedrunConfig.parse(SPEEDRUN), c.topic("train"), c.topic("val"), out.toString(),
-                500, false, 0);
+        var job = new TrainJobConfig(speedrun(), c.topic("train"), c.topic("val"), out.toString(), 500, false, 0);
         JobClient trainer = TrainRunner.start(job, infra, 5);
         while (metrics(out).size() < 5) {
             Thread.sleep(100);

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.connectors.config.YamlConfig;
 import dev.sluice.pipeline.PipelineConfig;
-import dev.sluice.trainer.SpeedrunConfig;
+import dev.sluice.trainer.Micro;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -24,18 +24,6 @@ class SpeedrunTest {
     @TempDir
     Path out;
 
-    static final String SPEEDRUN = """
-            name: e2e
-            model: {d_model: 32, n_layers: 2, n_heads: 2, head_dim: 16, seq_len: 64, norm_after_embedding: true,
-                    qk_norm: true, rope_fraction: 0.5, attn_scale: 1.35, relu_squared: true, residual_mix: true,
-                    backout: true, zero_init: true, logit_softcap: 15, sliding_window: true, rope_rescale: true}
-            train: {tokenizer: gpt2, train_tokens: 6144, batch_schedule: [4, 8], muon_lr: 0.05,
-                    muon_momentum_start: 0.85, muon_momentum_end: 0.95, muon_momentum_warmup_steps: 4,
-                    adam_lr: 0.008, embedding_lr_multiplier: 75, scalar_lr_multiplier: 5, adam_beta1: 0.8,
-                    adam_beta2: 0.95, adam_eps: 1.0e-10, cooldown_fraction: 0.4, window_start: 16, window_block: 16,
-                    seed: 3, eval_every: 4, eval_sequences: 16}
-            """;
-
     static PipelineConfig corpus() {
         return YamlConfig.parse("""
                 batch_sequences: 8
@@ -51,7 +39,8 @@ class SpeedrunTest {
     @Test
     void anAbOfTwoTokenizersTrainsOneModelEachAndReportsTheirBitsPerByteSideBySide() throws Exception {
         var progress = new ByteArrayOutputStream();
-        var runner = new SpeedrunRunner(SpeedrunConfig.parse(SPEEDRUN), corpus(), List.of("gpt2", "marin"), out, 500);
+        var runner = new SpeedrunRunner(Micro.config("train_tokens: 4608", "train_tokens: 6144"), corpus(),
+                List.of("gpt2", "marin"), out, 500);
         ObjectNode summary;
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, 16)) {
             summary = runner.run(infra, new PrintStream(progress, true));
@@ -74,6 +63,6 @@ class SpeedrunTest {
         assertTrue(html.contains("gpt2") && html.contains("marin") && html.contains("curves.png"), html);
         var png = ImageIO.read(out.resolve("curves.png").toFile());
         assertEquals(1000, png.getWidth());
-        assertTrue(summary.get("pipeline").get("topics").has("sluice.speedrun-e2e.marin.train"));
+        assertTrue(summary.get("pipeline").get("topics").has("sluice.speedrun-micro.marin.train"), summary.toString());
     }
 }

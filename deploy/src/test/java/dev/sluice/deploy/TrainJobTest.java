@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.connectors.config.YamlConfig;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
+import dev.sluice.trainer.Micro;
 import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.nio.file.Files;
@@ -34,18 +35,6 @@ class TrainJobTest {
     @TempDir
     Path out;
 
-    static final String SPEEDRUN = """
-            name: job-test
-            model: {d_model: 32, n_layers: 2, n_heads: 2, head_dim: 16, seq_len: 64, norm_after_embedding: true,
-                    qk_norm: true, rope_fraction: 0.5, attn_scale: 1.35, relu_squared: true, residual_mix: true,
-                    backout: true, zero_init: true, logit_softcap: 15, sliding_window: true, rope_rescale: true}
-            train: {tokenizer: gpt2, train_tokens: 4608, batch_schedule: [4, 8], muon_lr: 0.05,
-                    muon_momentum_start: 0.85, muon_momentum_end: 0.95, muon_momentum_warmup_steps: 4,
-                    adam_lr: 0.008, embedding_lr_multiplier: 75, scalar_lr_multiplier: 5, adam_beta1: 0.8,
-                    adam_beta2: 0.95, adam_eps: 1.0e-10, cooldown_fraction: 0.4, window_start: 16, window_block: 16,
-                    seed: 3, eval_every: 4, eval_sequences: 16}
-            """;
-
     @BeforeAll
     static void writeTopics() throws Exception {
         infra = Infrastructure.start(null, Map.of(), null, 0, 8);
@@ -68,7 +57,7 @@ class TrainJobTest {
     }
 
     TrainJobConfig job(Path dir, int failAt) {
-        return new TrainJobConfig(SpeedrunConfig.parse(SPEEDRUN), pipeline.topic("train"), pipeline.topic("val"),
+        return new TrainJobConfig(Micro.config(), pipeline.topic("train"), pipeline.topic("val"),
                 dir.toString(), 150, true, failAt);
     }
 
@@ -123,7 +112,7 @@ class TrainJobTest {
 
     @Test
     void aTopicWrittenForAnotherSeqLenIsRefusedBeforeTheFirstStep() {
-        SpeedrunConfig other = SpeedrunConfig.parse(SPEEDRUN.replace("seq_len: 64", "seq_len: 32"));
+        SpeedrunConfig other = Micro.config("seq_len: 64", "seq_len: 32");
         var config = new TrainJobConfig(other, pipeline.topic("train"), pipeline.topic("val"), out.toString(), 500,
                 true, 0);
         var e = assertThrows(IllegalStateException.class, () -> TrainRunner.start(config, infra, 0));

@@ -20,17 +20,11 @@ class CheckpointTest {
     @TempDir
     Path dir;
 
-    static final String CONFIG = """
-            name: ckpt
-            model: {d_model: 32, n_layers: 2, n_heads: 2, head_dim: 16, seq_len: 32, norm_after_embedding: true,
-                    qk_norm: true, rope_fraction: 0.5, attn_scale: 1.35, relu_squared: true, residual_mix: true,
-                    backout: true, zero_init: true, logit_softcap: 15, sliding_window: true, rope_rescale: true}
-            train: {tokenizer: gpt2, train_tokens: 1536, batch_schedule: [4, 8], muon_lr: 0.05,
-                    muon_momentum_start: 0.85, muon_momentum_end: 0.95, muon_momentum_warmup_steps: 4,
-                    adam_lr: 0.008, embedding_lr_multiplier: 75, scalar_lr_multiplier: 5, adam_beta1: 0.8,
-                    adam_beta2: 0.95, adam_eps: 1.0e-10, cooldown_fraction: 0.5, window_start: 8, window_block: 8,
-                    seed: 3}
-            """;
+    static SpeedrunConfig config() {
+        return Micro.config("seq_len: 64", "seq_len: 32", "train_tokens: 4608", "train_tokens: 1536",
+                "window_start: 16", "window_start: 8", "window_block: 16", "window_block: 8");
+    }
+
 
     static List<int[]> batch(int step, int size) {
         SplittableRandom r = new SplittableRandom(step);
@@ -47,7 +41,7 @@ class CheckpointTest {
 
     @Test
     void resumingFromACheckpointGivesExactlyTheLossesOfARunThatNeverStopped() throws IOException {
-        SpeedrunConfig config = SpeedrunConfig.parse(CONFIG);
+        SpeedrunConfig config = config();
         Tokenizer gpt2 = Tokenizers.load("gpt2");
         List<Double> straight = new ArrayList<>();
         List<Double> resumed = new ArrayList<>();
@@ -75,7 +69,7 @@ class CheckpointTest {
 
     @Test
     void aDamagedCheckpointIsRefused() throws IOException {
-        try (Trainer t = new Trainer(SpeedrunConfig.parse(CONFIG), Tokenizers.load("gpt2"))) {
+        try (Trainer t = new Trainer(config(), Tokenizers.load("gpt2"))) {
             Checkpoint.save(t, dir);
         }
         byte[] bytes = Files.readAllBytes(Checkpoint.file(dir));
@@ -92,7 +86,7 @@ class CheckpointTest {
         List<Double> a = new ArrayList<>();
         List<Double> b = new ArrayList<>();
         for (List<Double> out : List.of(a, b)) {
-            try (Trainer t = new Trainer(SpeedrunConfig.parse(CONFIG), Tokenizers.load("gpt2"))) {
+            try (Trainer t = new Trainer(config(), Tokenizers.load("gpt2"))) {
                 for (int s = 0; s < 3; s++) {
                     out.add(t.step(batch(s, t.nextBatchSize())).loss());
                 }

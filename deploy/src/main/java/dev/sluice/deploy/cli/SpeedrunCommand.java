@@ -7,8 +7,6 @@ import dev.sluice.deploy.SpeedrunRunner;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.trainer.SpeedrunConfig;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -63,8 +61,7 @@ final class SpeedrunCommand implements Callable<Integer> {
                 : List.of(tokenizer != null ? tokenizer : c.train().tokenizer());
         PipelineConfig corpus = PipelineConfig.load(data != null ? data
                 : DemoCorpus.home().resolve("configs/pipeline-demo.yaml"));
-        Path outDir = out != null ? out : DemoCorpus.home().resolve("runs/" + c.name() + "-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path outDir = out != null ? out : Speedruns.defaultOut(c.name());
         SpeedrunRunner runner = new SpeedrunRunner(c, corpus, names, outDir, trainCheckpointMs);
         CountDownLatch done = new CountDownLatch(1);
         try (Infrastructure infra = Infrastructure.start(bootstrapServers, Map.of(), jobManager, webPort,

@@ -9,6 +9,12 @@ final class Speedruns {
 
     private Speedruns() {}
 
+    /** {@code runs/<name>-<yyyyMMdd-HHmmss>} under the repository. */
+    static Path defaultOut(String name) {
+        return DemoCorpus.home().resolve("runs/" + name + "-"
+                + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    }
+
     static Path resolve(Path config) {
         if (Files.exists(config) || config.toString().contains("/") || config.toString().endsWith(".yaml")) {
             return config;

@@ -1,14 +1,11 @@
 package dev.sluice.deploy.cli;
 
-import dev.sluice.deploy.DemoCorpus;
 import dev.sluice.deploy.Infrastructure;
 import dev.sluice.deploy.TrainRunner;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -49,8 +46,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SpeedrunConfig c = SpeedrunConfig.load(Speedruns.resolve(config));
-        Path outDir = out != null ? out : DemoCorpus.home().resolve("runs/" + c.name() + "-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path outDir = out != null ? out : Speedruns.defaultOut(c.name());
         String tokenizer = c.train().tokenizer();
         var job = new TrainJobConfig(c, PipelineConfig.topicName(dataset, tokenizer, "train"),
                 PipelineConfig.topicName(dataset, tokenizer, "val"), outDir.toAbsolutePath().toString(),
