@@ -65,7 +65,8 @@ public final class Checkpoint {
         return bytes.toByteArray();
     }
 
-    private static void write(Trainer trainer, OutputStream sink) throws IOException {
+    /** Writes the checkpoint to {@code sink} (not closed). */
+    public static void write(Trainer trainer, OutputStream sink) throws IOException {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         trainer.model().parameters().forEach(p -> tensors.put("param/" + p.name(), p.value()));
         trainer.muon().state().forEach((k, v) -> tensors.put("muon/" + k, v));

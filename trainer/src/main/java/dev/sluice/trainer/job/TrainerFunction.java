@@ -87,8 +87,6 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
         state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("trainer", byte[].class));
         for (byte[] bytes : state.get()) {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
-            byte[] checkpoint = in.readNBytes(in.readInt());
-            Checkpoint.restore(trainer, Checkpoint.fromBytes(checkpoint, "Flink state"));
             for (int n = in.readInt(); n > 0; n--) {
                 long[] row = new long[in.readInt()];
                 for (int i = 0; i < row.length; i++) {
@@ -100,6 +98,7 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
             trainedNanos = in.readLong();
             finished = in.readBoolean();
             truncateMetrics(metricsLength);
+            Checkpoint.restore(trainer, Checkpoint.fromBytes(in.readAllBytes(), "Flink state"));
             LOG.info("trainer restored at step {} with {} rows pending", trainer.step(), pending.size());
             // A record of every restore, next to the metrics, so a run's history shows where it resumed.
             Files.createDirectories(Path.of(job.outDir()));
@@ -111,11 +110,8 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
-        var bytes = new ByteArrayOutputStream();
+        var bytes = new ByteArrayOutputStream(64 << 20);
         var out = new DataOutputStream(bytes);
-        byte[] checkpoint = Checkpoint.toBytes(trainer);
-        out.writeInt(checkpoint.length);
-        out.write(checkpoint);
         out.writeInt(pending.size());
         for (long[] row : pending) {
             out.writeInt(row.length);
@@ -126,6 +122,7 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
         out.writeLong(metricsLength);
         out.writeLong(trainedNanos);
         out.writeBoolean(finished);
+        Checkpoint.write(trainer, out); // last, so it needs no length
         out.flush();
         state.update(List.of(bytes.toByteArray()));
         lastStepEnd = System.nanoTime(); // time spent checkpointing is not time spent waiting for data
