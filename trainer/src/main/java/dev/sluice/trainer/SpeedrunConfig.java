@@ -33,13 +33,22 @@ public record SpeedrunConfig(String name, ModelConfig model, TrainConfig train) 
 
     /** The same run with another tokenizer: the vocabulary (embedding and lm_head rows) follows it. */
     public SpeedrunConfig withTokenizer(String tokenizer) {
+        return new SpeedrunConfig(name, model.withVocabSize(Tokenizers.load(tokenizer).paddedVocabSize()),
+                train(tokenizer, train.batchSchedule(), train.device()));
+    }
+
+    /** The same run with another batch schedule and device (e.g. a reference config measured on CPU). */
+    public SpeedrunConfig withBatchAndDevice(java.util.List<Integer> batchSchedule, String device) {
+        return new SpeedrunConfig(name, model, train(train.tokenizer(), batchSchedule, device));
+    }
+
+    private TrainConfig train(String tokenizer, java.util.List<Integer> batchSchedule, String device) {
         TrainConfig t = train;
-        TrainConfig swapped = new TrainConfig(tokenizer, t.tokensPerParam(), t.trainTokens(), t.batchSchedule(),
-                t.muonLr(), t.muonMomentumStart(), t.muonMomentumEnd(), t.muonMomentumWarmupSteps(), t.muonWeightDecay(),
-                t.adamLr(), t.embeddingLrMultiplier(), t.scalarLrMultiplier(), t.adamBeta1(), t.adamBeta2(), t.adamEps(),
-                t.adamWeightDecay(), t.cooldownFraction(), t.windowStart(), t.windowBlock(), t.seed(), t.device(),
-                t.dtype(), t.evalEvery(), t.evalSequences(), t.peakFlops());
-        return new SpeedrunConfig(name, model.withVocabSize(Tokenizers.load(tokenizer).paddedVocabSize()), swapped);
+        return new TrainConfig(tokenizer, t.tokensPerParam(), t.trainTokens(), batchSchedule, t.muonLr(),
+                t.muonMomentumStart(), t.muonMomentumEnd(), t.muonMomentumWarmupSteps(), t.muonWeightDecay(), t.adamLr(),
+                t.embeddingLrMultiplier(), t.scalarLrMultiplier(), t.adamBeta1(), t.adamBeta2(), t.adamEps(),
+                t.adamWeightDecay(), t.cooldownFraction(), t.windowStart(), t.windowBlock(), t.seed(), device, t.dtype(),
+                t.evalEvery(), t.evalSequences(), t.peakFlops());
     }
 
     public long parameters() {

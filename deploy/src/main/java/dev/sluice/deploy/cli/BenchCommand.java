@@ -45,13 +45,16 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "5", description = "trainer: measured steps (after 2 warm-up steps)")
     int steps;
 
+    @Option(names = "--batch", defaultValue = "0", description = "trainer: sequences per step (0: the config's first)")
+    int batch;
+
     @Override
     public Integer call() throws Exception {
         Path dir = corpus != null ? corpus : DemoCorpus.corpusDir();
         return switch (what) {
             case "tokenizer" -> tokenizer(dir);
             case "pipeline" -> PipelineBench.run(dir, epochs, parallelism);
-            case "trainer" -> TrainerBench.run(speedrun, steps);
+            case "trainer" -> TrainerBench.run(speedrun, steps, batch);
             case "datawait" -> DataWaitBench.run(speedrun);
             default -> throw new IllegalArgumentException("unknown benchmark '" + what
                     + "'; known: tokenizer, pipeline, trainer, datawait");

@@ -22,9 +22,11 @@ final class TrainerBench {
 
     private TrainerBench() {}
 
-    static int run(Path configPath, int steps) {
-        SpeedrunConfig c = SpeedrunConfig.load(Speedruns.resolve(configPath));
-        int batch = c.train().batchSchedule().get(0);
+    /** {@code batch} 0: the config's first phase; the run is always on the CPU here. */
+    static int run(Path configPath, int steps, int batchOverride) {
+        SpeedrunConfig loaded = SpeedrunConfig.load(Speedruns.resolve(configPath));
+        int batch = batchOverride > 0 ? batchOverride : loaded.train().batchSchedule().get(0);
+        SpeedrunConfig c = loaded.withBatchAndDevice(java.util.List.of(batch), "cpu");
         int seqLen = c.model().seqLen();
         double matmul = matmulFlops(batch * seqLen, c.model().dModel(), c.model().vocabSize());
         SplittableRandom r = new SplittableRandom(1);
