@@ -21,7 +21,9 @@ public final class CorpusSources {
 
     /**
      * Every shard Sluice can read under the given paths (a file, a directory searched recursively, or a glob
-     * such as {@code data/*.jsonl.gz}), sorted, without duplicates. Fails naming the path that matched nothing.
+     * such as {@code data/*.jsonl.gz}), sorted, without duplicates. A relative path is taken from the working
+     * directory, or else from the Sluice directory ({@code -Dsluice.home}, set by bin/sluice). Fails naming the
+     * path that matched nothing.
      */
     public static List<Path> listShards(List<String> patterns) {
         return listShards(patterns, true);
@@ -30,14 +32,31 @@ public final class CorpusSources {
     static List<Path> listShards(List<String> patterns, boolean requireMatches) {
         TreeSet<Path> shards = new TreeSet<>();
         for (String pattern : patterns) {
-            List<Path> found = expand(pattern);
+            List<Path> found = expand(absolute(pattern));
             if (found.isEmpty() && requireMatches) {
                 throw new IllegalArgumentException("corpus path '" + pattern + "' matches no shard (.jsonl, .jsonl.gz, "
-                        + ".jsonl.zst, .txt)");
+                        + ".jsonl.zst, .txt, .parquet)");
             }
             shards.addAll(found);
         }
         return new ArrayList<>(shards);
+    }
+
+    /**
+     * The pattern as an absolute path: from the working directory when it matches there, else from the Sluice
+     * directory (the shipped configs name the demo corpus relative to it). Jobs hand absolute patterns to Flink,
+     * whose JobManager may run elsewhere.
+     */
+    public static String absolute(String pattern) {
+        if (Path.of(pattern).isAbsolute() || pattern.contains("://")) {
+            return pattern;
+        }
+        String fromCwd = Path.of(pattern).toAbsolutePath().normalize().toString();
+        String home = System.getProperty("sluice.home");
+        if (home == null || !expand(fromCwd).isEmpty()) {
+            return fromCwd;
+        }
+        return Path.of(home).resolve(pattern).toAbsolutePath().normalize().toString();
     }
 
     private static List<Path> expand(String pattern) {
@@ -85,7 +104,8 @@ public final class CorpusSources {
      */
     public static FileSource<CorpusRecord> fileSource(List<String> patterns, Map<String, List<Integer>> ordinalsByPath,
                                                       CorpusFormat.Options options, Duration watch) {
-        var enumerator = new OrderedShards.Enumerator(List.copyOf(patterns), Map.copyOf(ordinalsByPath));
+        var enumerator = new OrderedShards.Enumerator(patterns.stream().map(CorpusSources::absolute).toList(),
+                Map.copyOf(ordinalsByPath));
         var builder = FileSource.forBulkFileFormat(new CorpusFormat(options), new org.apache.flink.core.fs.Path("/"))
                 .setFileEnumerator(enumerator)
                 .setSplitAssigner(OrderedShards.InOrderAssigner::new);
