@@ -7,19 +7,13 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /** One JSON object per line; the text in the configured field, the id in {@code id} when present. */
-final class JsonLinesDocuments implements ShardDocuments {
+final class JsonLinesDocuments extends LineDocuments {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final ShardContext ctx;
-    private final InputStream in;
-    private final LineReader lines;
-    private long lineNo;
 
     JsonLinesDocuments(ShardContext ctx, InputStream in) {
-        this.ctx = ctx;
-        this.in = in;
-        this.lines = new LineReader(in, ctx.options().maxDocumentBytes());
+        super(ctx, in);
     }
 
     @Override
@@ -58,15 +52,5 @@ final class JsonLinesDocuments implements ShardDocuments {
         JsonNode id = node.get("id");
         String docId = id != null && id.isValueNode() ? id.asText() : ctx.shard() + ":" + lineNo;
         return ctx.document(lineNo, docId, text.asText(), decoded.repaired());
-    }
-
-    @Override
-    public long position() {
-        return lineNo;
-    }
-
-    @Override
-    public void close() throws IOException {
-        in.close();
     }
 }

@@ -5,19 +5,13 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /** Plain text: the whole file is one document, or each blank-line-separated block is. */
-final class TextDocuments implements ShardDocuments {
+final class TextDocuments extends LineDocuments {
 
-    private final ShardContext ctx;
-    private final InputStream in;
     private final boolean wholeFile;
-    private final LineReader lines;
-    private long lineNo;
 
     TextDocuments(ShardContext ctx, InputStream in, boolean wholeFile) {
-        this.ctx = ctx;
-        this.in = in;
+        super(ctx, in);
         this.wholeFile = wholeFile;
-        this.lines = new LineReader(in, ctx.options().maxDocumentBytes());
     }
 
     @Override
@@ -79,15 +73,5 @@ final class TextDocuments implements ShardDocuments {
         }
         Utf8Text decoded = Utf8Text.decode(block.toByteArray(), block.size());
         return ctx.document(start, ctx.shard() + ":" + start, decoded.text(), decoded.repaired());
-    }
-
-    @Override
-    public long position() {
-        return lineNo;
-    }
-
-    @Override
-    public void close() throws IOException {
-        in.close();
     }
 }
