@@ -26,19 +26,23 @@ final class Adam {
         this.weightDecay = weightDecay;
     }
 
-    /** One update; {@code t} is the 1-based step count for bias correction. */
+    /**
+     * One update; {@code t} is the 1-based step count for bias correction. The corrections are folded into the step
+     * size and ε (lr·√c2/c1 · m / (√v + ε√c2), the same value as lr · m̂ / (√v̂ + ε)), and every pass is in place
+     * where DJL allows it: the embedding and lm_head are the largest tensors the optimizer touches.
+     */
     void step(String name, NDArray weight, NDArray grad, double lr, long t) {
         NDArray mt = state(m, name, weight);
         NDArray vt = state(v, name, weight);
         mt.muli(beta1).addi(grad.mul(1 - beta1));
-        vt.muli(beta2).addi(grad.square().mul(1 - beta2));
+        vt.muli(beta2).addi(grad.square().muli(1 - beta2));
         double c1 = 1 - Math.pow(beta1, t);
         double c2 = 1 - Math.pow(beta2, t);
-        NDArray update = mt.div(c1).div(vt.div(c2).sqrt().add(eps));
+        NDArray update = mt.div(vt.sqrt().addi(eps * Math.sqrt(c2)));
         if (weightDecay > 0) {
             weight.muli(1 - lr * weightDecay);
         }
-        weight.subi(update.mul(lr));
+        weight.subi(update.muli(lr * Math.sqrt(c2) / c1));
     }
 
     private static NDArray state(Map<String, NDArray> map, String name, NDArray like) {

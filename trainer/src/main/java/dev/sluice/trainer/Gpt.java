@@ -58,8 +58,10 @@ public final class Gpt implements AutoCloseable {
         if (config.backout()) {
             add("lambda_backout", init.constant(0.5), Group.SCALAR);
         }
-        add("lm_head", config.zeroInit() ? init.zeros(d, config.vocabSize()) : init.uniform(d, config.vocabSize()),
-                Group.LM_HEAD);
+        // stored [V, d] like nn.Linear's weight: autograd then computes its gradient as dlogitsᵀ·h, a shape MKL runs
+        // ~15% faster on CPU than hᵀ·dlogits (0.143 vs 0.171 s for tiny's [2048 x 128] x [128 x 50304])
+        add("lm_head", config.zeroInit() ? init.zeros(config.vocabSize(), d)
+                : init.uniform(d, config.vocabSize()).transposed(), Group.LM_HEAD);
     }
 
     private void add(String name, Init.Values v, Group group) {
@@ -82,9 +84,31 @@ public final class Gpt implements AutoCloseable {
 
     /**
      * Logits for {@code tokens} [B, T] (int64), under the attention windows and rotary table the schedules give
-     * for the current step.
+     * for the current step. With the soft-cap these are cap·tanh(z/cap).
      */
     public NDArray forward(NDArray tokens, AttentionSchedule schedule) {
+        NDArray logits = logitsUpToShift(tokens, schedule);
+        return config.logitSoftcap() > 0 ? logits.sub(c.of(config.logitSoftcap())) : logits;
+    }
+
+    /**
+     * The logits plus a constant the softmax ignores. The soft-cap cap·tanh(z/cap) equals 2cap·σ(2z/cap) − cap
+     * (modded-nanogpt's later form), and dropping the −cap leaves the softmax unchanged. The sigmoid form is the fast
+     * one here: PyTorch's CPU sigmoid takes 0.019 s on [2048, 50304] logits where its MKL tanh takes 0.11 s, and
+     * the logits are the largest tensor of the step. The 2/cap is applied on the narrow [B,T,d] side of the matmul.
+     */
+    private NDArray logitsUpToShift(NDArray tokens, AttentionSchedule schedule) {
+        NDArray x = hidden(tokens, schedule);
+        if (config.logitSoftcap() <= 0) {
+            return x.matMul(param("lm_head").transpose()); // [B,T,V]
+        }
+        double cap = config.logitSoftcap();
+        return x.mul(c.of(2 / cap)).matMul(param("lm_head").transpose())
+                .getNDArrayInternal().sigmoid().mul(c.of(2 * cap));
+    }
+
+    /** The residual stream after the last block, backout and the final RMSNorm: [B, T, d]. */
+    private NDArray hidden(NDArray tokens, AttentionSchedule schedule) {
         NDArray x = tokens.getNDArrayInternal()
                 .embedding(tokens, param("wte"), ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow(); // [B,T,d]
         if (config.normAfterEmbedding()) {
@@ -105,14 +129,7 @@ public final class Gpt implements AutoCloseable {
         if (config.backout()) {
             x = x.sub(param("lambda_backout").mul(backoutState));
         }
-        x = rmsNorm(x);
-        if (config.logitSoftcap() <= 0) {
-            return x.matMul(param("lm_head")); // [B,T,V]
-        }
-        // cap·tanh(logits/cap), with the division done on the narrow [B,T,d] side of the matmul: the [B,T,V]
-        // logits are the largest tensor of the step and every elementwise pass over them costs memory bandwidth.
-        NDArray cap = c.of(config.logitSoftcap());
-        return x.div(cap).matMul(param("lm_head")).tanh().mul(cap);
+        return rmsNorm(x);
     }
 
     /** One block on the residual stream: x + attn(norm(x)), then + mlp(norm(x)). Identity at zero init. */
@@ -191,7 +208,7 @@ public final class Gpt implements AutoCloseable {
         long t = rows.getShape().get(1) - 1;
         NDArray inputs = rows.get(":, 0:" + t);
         NDArray targets = rows.get(":, 1:");
-        NDArray logp = forward(inputs, schedule).logSoftmax(-1);
+        NDArray logp = logitsUpToShift(inputs, schedule).logSoftmax(-1);
         return logp.gather(targets.expandDims(-1), -1).squeeze(-1).neg();
     }
 

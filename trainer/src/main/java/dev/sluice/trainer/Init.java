@@ -29,6 +29,19 @@ final class Init {
             NDScope.unregister(a);
             return a;
         }
+
+        /** The same matrix stored transposed ([cols, rows]). */
+        Values transposed() {
+            int rows = (int) shape[0];
+            int cols = (int) shape[1];
+            double[] t = new double[data.length];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    t[c * rows + r] = data[r * cols + c];
+                }
+            }
+            return new Values(new long[] {cols, rows}, t);
+        }
     }
 
     private final SplittableRandom random;

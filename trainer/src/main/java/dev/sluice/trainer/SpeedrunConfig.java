@@ -34,17 +34,18 @@ public record SpeedrunConfig(String name, ModelConfig model, TrainConfig train) 
     /** The same run with another tokenizer: the vocabulary (embedding and lm_head rows) follows it. */
     public SpeedrunConfig withTokenizer(String tokenizer) {
         return new SpeedrunConfig(name, model.withVocabSize(Tokenizers.load(tokenizer).paddedVocabSize()),
-                train(tokenizer, train.batchSchedule(), train.device()));
+                train(tokenizer, train.batchSchedule(), train.microBatch(), train.device()));
     }
 
-    /** The same run with another batch schedule and device (e.g. a reference config measured on CPU). */
-    public SpeedrunConfig withBatchAndDevice(java.util.List<Integer> batchSchedule, String device) {
-        return new SpeedrunConfig(name, model, train(train.tokenizer(), batchSchedule, device));
+    /** The same run with another batch schedule, micro-batch and device (e.g. a reference config measured on CPU). */
+    public SpeedrunConfig withBatchAndDevice(java.util.List<Integer> batchSchedule, int microBatch, String device) {
+        return new SpeedrunConfig(name, model, train(train.tokenizer(), batchSchedule, microBatch, device));
     }
 
-    private TrainConfig train(String tokenizer, java.util.List<Integer> batchSchedule, String device) {
+    private TrainConfig train(String tokenizer, java.util.List<Integer> batchSchedule, int microBatch, String device) {
         TrainConfig t = train;
-        return new TrainConfig(tokenizer, t.tokensPerParam(), t.trainTokens(), batchSchedule, t.muonLr(),
+        return new TrainConfig(tokenizer, t.tokensPerParam(), t.trainTokens(), batchSchedule, microBatch,
+                t.muonLr(),
                 t.muonMomentumStart(), t.muonMomentumEnd(), t.muonMomentumWarmupSteps(), t.muonWeightDecay(), t.adamLr(),
                 t.embeddingLrMultiplier(), t.scalarLrMultiplier(), t.adamBeta1(), t.adamBeta2(), t.adamEps(),
                 t.adamWeightDecay(), t.cooldownFraction(), t.windowStart(), t.windowBlock(), t.seed(), device, t.dtype(),

@@ -12,6 +12,8 @@ import java.util.List;
  * @param tokensPerParam training tokens = tokens_per_param · parameters (2.5 in the seed runs) unless train_tokens
  * @param trainTokens explicit training tokens (0: use tokens_per_param)
  * @param batchSchedule sequences per step in each equal share of the steps, e.g. [8, 16, 24] across thirds
+ * @param microBatch sequences per forward/backward pass; a step accumulates the gradients of its micro-batches
+ *     (0: the whole step in one pass). Changes memory, not the result beyond float rounding.
  * @param muonLr Muon learning rate (hidden matrices)
  * @param muonMomentumStart Muon momentum at step 0 (0.85), warmed up linearly …
  * @param muonMomentumEnd … to this (0.95) …
@@ -35,7 +37,7 @@ import java.util.List;
  * @param peakFlops the device's peak FLOP/s, for MFU (e.g. 989e12 for an H100 in bf16)
  */
 public record TrainConfig(String tokenizer, double tokensPerParam, long trainTokens, List<Integer> batchSchedule,
-                          double muonLr, double muonMomentumStart, double muonMomentumEnd, int muonMomentumWarmupSteps,
+                          int microBatch, double muonLr, double muonMomentumStart, double muonMomentumEnd, int muonMomentumWarmupSteps,
                           double muonWeightDecay, double adamLr, double embeddingLrMultiplier,
                           double scalarLrMultiplier, double adamBeta1, double adamBeta2, double adamEps,
                           double adamWeightDecay, double cooldownFraction, int windowStart, int windowBlock, long seed,
@@ -51,6 +53,7 @@ public record TrainConfig(String tokenizer, double tokensPerParam, long trainTok
                 tokensPerParam);
         require(!batchSchedule.isEmpty() && batchSchedule.stream().allMatch(b -> b > 0), "train.batch_schedule",
                 "must list positive sequence counts", batchSchedule);
+        require(microBatch >= 0, "train.micro_batch", "must be >= 0 (0: whole steps)", microBatch);
         require(muonLr > 0 && adamLr > 0, "train.muon_lr/adam_lr", "must be > 0", muonLr + "/" + adamLr);
         require(muonMomentumStart >= 0 && muonMomentumEnd < 1, "train.muon_momentum_*", "must be in [0, 1)",
                 muonMomentumStart + ".." + muonMomentumEnd);

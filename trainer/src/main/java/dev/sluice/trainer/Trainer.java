@@ -7,6 +7,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.sluice.tokenizer.Tokenizer;
 import java.util.List;
@@ -20,7 +22,7 @@ public final class Trainer implements AutoCloseable {
 
     /** What one step did. */
     public record StepResult(int step, double loss, double lrMultiplier, double muonMomentum, int sequences,
-                             int longWindow, long tokens, double seconds) {}
+                             int longWindow, long tokens, double seconds, double optimizerSeconds) {}
 
     /** Mean loss (nats per token) and bits per byte over some rows. */
     public record EvalResult(double loss, double bitsPerByte, long tokens, long bytes) {}
@@ -79,29 +81,50 @@ public final class Trainer implements AutoCloseable {
         double momentum = schedules.muonMomentum(step);
         int window = schedules.longWindow(step);
         double loss;
+        long optimizerStart;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray batch = rowsArray(rows);
             AttentionSchedule attention = model.schedule(config.model().seqLen(), window, schedules.windowStart());
-            // DJL's PyTorch engine allows one gradient collector per JVM at a time; trainers sharing a JVM (an A/B
-            // in one MiniCluster) take turns for the forward/backward pass.
-            synchronized (Autograd.class) {
-                try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                    NDArray l = model.loss(batch, attention);
-                    collector.backward(l);
-                    loss = l.toType(DataType.FLOAT64, false).getDouble();
-                }
-            }
+            loss = accumulateGradients(rows, attention);
             Autograd.off(); // the collector restores the thread's previous mode, which may be on
+            optimizerStart = System.nanoTime();
             applyUpdates(lrMult, momentum);
         }
         if (!Double.isFinite(loss)) {
             throw new IllegalStateException("loss is " + loss + " at step " + step);
         }
         StepResult r = new StepResult(step, loss, lrMult, momentum, rows.size(), window,
-                (long) rows.size() * config.model().seqLen(), (System.nanoTime() - start) / 1e9);
+                (long) rows.size() * config.model().seqLen(), (System.nanoTime() - start) / 1e9,
+                (System.nanoTime() - optimizerStart) / 1e9);
         step++;
         return r;
+    }
+
+    /**
+     * Forward and backward over {@code rows} in micro-batches; the parameters' gradients accumulate to those of the
+     * mean loss over all rows, which is returned.
+     */
+    private double accumulateGradients(List<int[]> rows, AttentionSchedule attention) {
+        int micro = config.train().microBatch() > 0 ? config.train().microBatch() : rows.size();
+        double loss = 0;
+        for (int from = 0; from < rows.size(); from += micro) {
+            List<int[]> part = rows.subList(from, Math.min(rows.size(), from + micro));
+            double share = (double) part.size() / rows.size();
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                NDArray batch = rowsArray(part);
+                // DJL's PyTorch engine allows one gradient collector per JVM at a time; trainers sharing a JVM (an
+                // A/B in one MiniCluster) take turns for the forward/backward pass.
+                synchronized (Autograd.class) {
+                    try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                        NDArray l = model.loss(batch, attention);
+                        collector.backward(share == 1 ? l : l.mul(model.constants().of(share)));
+                        loss += share * l.toType(DataType.FLOAT64, false).getDouble();
+                    }
+                }
+            }
+        }
+        return loss;
     }
 
     private void applyUpdates(double lrMult, double momentum) {
@@ -116,7 +139,7 @@ public final class Trainer implements AutoCloseable {
                 case SCALAR -> adam.step(p.name(), p.value(), grad, t.adamLr() * t.scalarLrMultiplier() * lrMult,
                         step + 1);
             }
-            grad.muli(0); // gradients accumulate across backward passes: clear them for the next step
+            JniUtils.zeroGrad((PtNDArray) p.value()); // gradients accumulate across backward passes: clear them
         }
     }
 

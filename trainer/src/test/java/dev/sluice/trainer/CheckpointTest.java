@@ -82,6 +82,25 @@ class CheckpointTest {
     }
 
     @Test
+    void microBatchesGiveTheLossesOfWholeSteps() {
+        SpeedrunConfig whole = config();
+        SpeedrunConfig micro = whole.withBatchAndDevice(whole.train().batchSchedule(), 3, "cpu");
+        List<Double> a = new ArrayList<>();
+        List<Double> b = new ArrayList<>();
+        for (var run : List.of(java.util.Map.entry(whole, a), java.util.Map.entry(micro, b))) {
+            try (Trainer t = new Trainer(run.getKey(), Tokenizers.load("gpt2"))) {
+                for (int s = 0; s < 4; s++) {
+                    run.getValue().add(t.step(batch(s, t.nextBatchSize())).loss());
+                }
+            }
+        }
+        assertTrue(whole.train().batchSchedule().get(0) > 3, "the test needs several micro-batches per step");
+        for (int s = 0; s < a.size(); s++) {
+            assertEquals(a.get(s), b.get(s), 1e-5 * a.get(s), "step " + s); // float32 sums in another order
+        }
+    }
+
+    @Test
     void theSameConfigAndSeedGiveTheSameLosses() {
         List<Double> a = new ArrayList<>();
         List<Double> b = new ArrayList<>();

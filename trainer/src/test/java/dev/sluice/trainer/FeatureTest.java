@@ -83,6 +83,21 @@ class FeatureTest {
     }
 
     @Test
+    void softCapIsCapTimesTanhAndTheLossIsTheCrossEntropyOfThoseLogits() {
+        Gpt capped = model(Models.small(false, true, true, true, "SSSL", 3), 3);
+        Gpt plain = model(new ModelConfig(128, 16, 3, 2, 8, 4, 12, true, true, 0.5, 1024, 1.35, true, true, true,
+                false, 0.0, true, "SSSL", true), 3);
+        NDArray rows = Models.tokens(manager, 4, 2, 13);
+        NDArray inputs = rows.get(":, 0:12");
+        AttentionSchedule s = capped.schedule(12, 8, 4);
+        NDArray logits = capped.forward(inputs, s);
+        assertArrayEquals(plain.forward(inputs, s).div(5).tanh().mul(5).toDoubleArray(), logits.toDoubleArray(),
+                1e-12);
+        NDArray expected = logits.logSoftmax(-1).gather(rows.get(":, 1:").expandDims(-1), -1).squeeze(-1).neg();
+        assertArrayEquals(expected.toDoubleArray(), capped.tokenLosses(rows, s).toDoubleArray(), 1e-12);
+    }
+
+    @Test
     void softCapBoundsTheLogits() {
         Gpt m = model(Models.small(false, true, true, true, "SSSL", 3), 5);
         m.param("lm_head").muli(1000);

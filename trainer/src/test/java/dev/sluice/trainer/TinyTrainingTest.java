@@ -91,7 +91,7 @@ class TinyTrainingTest {
     }
 
     static TrainConfig withTokens(TrainConfig t, long tokens) {
-        return new TrainConfig(t.tokenizer(), 0, tokens, List.of(8), t.muonLr(), t.muonMomentumStart(),
+        return new TrainConfig(t.tokenizer(), 0, tokens, List.of(8), t.microBatch(), t.muonLr(), t.muonMomentumStart(),
                 t.muonMomentumEnd(), 10, t.muonWeightDecay(), t.adamLr(), t.embeddingLrMultiplier(),
                 t.scalarLrMultiplier(), t.adamBeta1(), t.adamBeta2(), t.adamEps(), t.adamWeightDecay(),
                 t.cooldownFraction(), t.windowStart(), t.windowBlock(), t.seed(), t.device(), t.dtype(), t.evalEvery(),

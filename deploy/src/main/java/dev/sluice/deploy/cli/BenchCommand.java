@@ -48,13 +48,17 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "0", description = "trainer: sequences per step (0: the config's first)")
     int batch;
 
+    @Option(names = "--micro-batch", defaultValue = "-1",
+            description = "trainer: sequences per forward/backward pass (-1: the config's)")
+    int microBatch;
+
     @Override
     public Integer call() throws Exception {
         Path dir = corpus != null ? corpus : DemoCorpus.corpusDir();
         return switch (what) {
             case "tokenizer" -> tokenizer(dir);
             case "pipeline" -> PipelineBench.run(dir, epochs, parallelism);
-            case "trainer" -> TrainerBench.run(speedrun, steps, batch);
+            case "trainer" -> TrainerBench.run(speedrun, steps, batch, microBatch);
             case "datawait" -> DataWaitBench.run(speedrun);
             default -> throw new IllegalArgumentException("unknown benchmark '" + what
                     + "'; known: tokenizer, pipeline, trainer, datawait");
