@@ -66,14 +66,17 @@ class WatchModeTest {
                 System.err.printf("first shard in %.1f s, then the new shard; %d seq_ids%n", (System.nanoTime() - t0) / 1e9,
                         later.size());
 
-                JsonNode documents = sluiceMetric(infra.webUrl(), run.client().getJobID().toString(), "tokenize",
+                // tokenize runs chained to the corpus reader, so its metrics are on the source's vertex
+                JsonNode documents = sluiceMetric(infra.webUrl(), run.client().getJobID().toString(), "Source: corpus",
                         "sluice.documents");
                 assertTrue(documents.asDouble() > 233, "documents metric from the REST API: " + documents);
                 for (String m : List.of("tokensPerSecond", "documentsPerSecond", "bytesPerToken", "rejectedRecords",
-                        "invalidUtf8Records", "droppedTokens")) {
-                    assertTrue(metricIds(infra.webUrl(), run.client().getJobID().toString(), "tokenize").stream()
+                        "invalidUtf8Records")) {
+                    assertTrue(metricIds(infra.webUrl(), run.client().getJobID().toString(), "Source: corpus").stream()
                             .anyMatch(id -> id.endsWith(".sluice." + m)), m + " is published");
                 }
+                assertTrue(metricIds(infra.webUrl(), run.client().getJobID().toString(), "pack").stream()
+                        .anyMatch(id -> id.endsWith(".sluice.droppedTokens")), "droppedTokens is published");
                 JsonNode batches = sluiceMetric(infra.webUrl(), run.client().getJobID().toString(),
                         "sample + shuffle + batch → " + config.topic("train"),
                         "sluice.batchesOut");

@@ -90,7 +90,7 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
         var bytes = new ByteArrayOutputStream();
-        var out = new DataOutputStream(bytes);
+        var out = new DataOutputStream(new java.io.BufferedOutputStream(bytes, 1 << 16));
         sampler.writeState(out);
         MixtureSampler.writeSequences(out, pending);
         out.writeBoolean(flushed);

@@ -3,6 +3,7 @@ package dev.sluice.pipeline;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -241,9 +242,10 @@ final class MixtureSampler {
             out.writeInt(s.shardOrdinal());
             out.writeLong(s.window());
             out.writeInt(s.tokens().length);
-            for (int t : s.tokens()) {
-                out.writeInt(t);
-            }
+            // in bulk: checkpoints copy the whole shuffle buffer, and int by int that was most of this task's CPU
+            ByteBuffer bytes = ByteBuffer.allocate(s.tokens().length * Integer.BYTES);
+            bytes.asIntBuffer().put(s.tokens());
+            out.write(bytes.array());
         }
     }
 
@@ -256,9 +258,9 @@ final class MixtureSampler {
             int shard = in.readInt();
             long window = in.readLong();
             int[] tokens = new int[in.readInt()];
-            for (int t = 0; t < tokens.length; t++) {
-                tokens[t] = in.readInt();
-            }
+            byte[] bytes = new byte[tokens.length * Integer.BYTES];
+            in.readFully(bytes);
+            ByteBuffer.wrap(bytes).asIntBuffer().get(tokens);
             seqs.add(new PackedSequence(split, source, shard, window, tokens));
         }
         return seqs;

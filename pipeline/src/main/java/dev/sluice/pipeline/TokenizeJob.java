@@ -24,7 +24,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * The TokenizeJob: corpus shards → tokenize → pack → mixture sample and shuffle → Arrow batches → Kafka
+ * The TokenizeJob: corpus shards → tokenize (chained to the readers) → pack (keyed by shard) → mixture sample and shuffle → Arrow batches → Kafka
  * (EXACTLY_ONCE), one topic per split. {@link #build} adds it to an environment; where that runs (the embedded
  * MiniCluster or a remote cluster) is the caller's business.
  */
@@ -64,8 +64,8 @@ public final class TokenizeJob {
     public List<String> topics() {
         List<String> topics = new ArrayList<>();
         for (String t : config.tokenizers()) {
-            topics.add(config.topic(t, TokenizeAndPack.TRAIN));
-            topics.add(config.topic(t, TokenizeAndPack.VAL));
+            topics.add(config.topic(t, Pack.TRAIN));
+            topics.add(config.topic(t, Pack.VAL));
         }
         return topics;
     }
@@ -94,18 +94,17 @@ public final class TokenizeJob {
             }
         }
 
-        DataStream<CorpusRecord> records = null;
+        List<DataStream<CorpusRecord>> sources = new ArrayList<>();
         for (PipelineConfig.Source s : config.sources()) {
             var options = new CorpusFormat.Options(s.name(), s.textField(),
                     s.textMode().equals("block") ? CorpusFormat.TextMode.BLOCK : CorpusFormat.TextMode.FILE,
                     config.maxDocumentBytes());
             int readers = Math.max(1, Math.min(config.parallelism(), ordinalsBySource.get(s.name()).size()));
-            DataStream<CorpusRecord> stream = env
+            sources.add(env
                     .fromSource(CorpusSources.fileSource(s.paths(), ordinalsByPath.get(s.name()), options, watch),
                             WatermarkStrategy.noWatermarks(), "corpus: " + s.name())
                     .setParallelism(readers)
-                    .uid("corpus-" + s.name());
-            records = records == null ? stream : records.union(stream);
+                    .uid("corpus-" + s.name()));
         }
 
         List<String> sourceNames = config.sources().stream().map(PipelineConfig.Source::name).toList();
@@ -115,16 +114,27 @@ public final class TokenizeJob {
             TokenizerRef tokenizer = new TokenizerRef(name);
             String prefix = PipelineConfig.topicName(config.dataset(), name, "x").replaceAll("\\.x$", "");
             String tag = config.tokenizers().size() == 1 ? "" : "-" + prefix;
-            DataStream<PackedSequence> packed = records
-                    .keyBy(CorpusRecord::shardOrdinal)
-                    .process(new TokenizeAndPack(tokenizer, config.seqLen(), config.packing().equals("bos_aligned"),
-                            config.valFraction(), prefix))
+            // tokenize chained to each reader (same parallelism, forward), then pack keyed by shard
+            DataStream<TokenizedRecord> tokenized = null;
+            for (int i = 0; i < sources.size(); i++) {
+                DataStream<CorpusRecord> source = sources.get(i);
+                DataStream<TokenizedRecord> t = source
+                        .process(new Tokenize(tokenizer, config.valFraction(), prefix))
+                        .returns(TokenizedRecord.class)
+                        .setParallelism(source.getParallelism())
+                        .name("tokenize (" + name + ")").uid("tokenize-" + sourceNames.get(i) + tag);
+                tokenized = tokenized == null ? t : tokenized.union(t);
+            }
+            DataStream<PackedSequence> packed = tokenized
+                    .keyBy(TokenizedRecord::shardOrdinal)
+                    .process(new Pack(config.seqLen(), config.packing().equals("bos_aligned"),
+                            tokenizer.get().bosId(), prefix))
                     .returns(PackedSequence.class)
                     .setParallelism(config.parallelism())
-                    .name("tokenize + pack (" + name + ")").uid("tokenize-pack" + tag);
+                    .name("pack (" + name + ")").uid("pack" + tag);
 
             BatchMeta meta = BatchMeta.of(tokenizer.get(), config.seqLen());
-            for (String split : List.of(TokenizeAndPack.TRAIN, TokenizeAndPack.VAL)) {
+            for (String split : List.of(Pack.TRAIN, Pack.VAL)) {
                 String topic = config.topic(name, split);
                 DataStream<TokenBatch> batches = packed
                         .filter(s -> s.split().equals(split)).setParallelism(config.parallelism())

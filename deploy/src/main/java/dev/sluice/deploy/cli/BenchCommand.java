@@ -33,7 +33,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--max-mb", defaultValue = "0", description = "use at most this many MB of text (0: all)")
     int maxMb;
 
-    @Option(names = "--epochs", defaultValue = "4", description = "pipeline: passes over the corpus in one job")
+    @Option(names = "--epochs", defaultValue = "32",
+            description = "pipeline: passes over the corpus in one job (long enough for the JIT to settle)")
     int epochs;
 
     @Option(names = "--parallelism", defaultValue = "2", description = "pipeline: cores (tokenizer tasks)")
