@@ -106,4 +106,32 @@ class CorpusFormatTest {
         assertFalse(rest.get(0).endOfShard());
         assertNull(rest.get(400).text());
     }
+
+    @Test
+    void jsonLinesReadFromBytesAgreeWithTheStrictTreePath() throws Exception {
+        Path file = dir.resolve("edge.jsonl");
+        var bytes = new java.io.ByteArrayOutputStream();
+        for (String line : List.of(
+                "{\"meta\": {\"text\": \"nested, not this\"}, \"text\": \"caf\u00e9 \\\"quoted\\\"\\n\", \"id\": 12}",
+                "{\"text\": \"first\", \"text\": {\"a\": 1}}",
+                "{\"text\": \"emoji \ud83d\ude00 and \\ud83d\\ude00\"}",
+                "[\"text\", \"an array is not a document\"]",
+                "{\"text\": \"truncated\"")) {
+            bytes.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        // an encoded surrogate (ED A0 80): valid to a lax decoder, malformed to Java's strict one
+        bytes.write(new byte[] {'{', '"', 't', 'e', 'x', 't', '"', ':', '"', 'a', (byte) 0xED, (byte) 0xA0, (byte) 0x80,
+                '"', '}', '\n'});
+        Files.write(file, bytes.toByteArray());
+        List<CorpusRecord> r = readAll(format("FILE"), file, 0);
+        assertEquals("caf\u00e9 \"quoted\"\n", r.get(0).text());
+        assertEquals("12", r.get(0).id());
+        assertTrue(r.get(1).isRejected(), "the last duplicate field is not a string: " + r.get(1));
+        assertEquals("emoji \ud83d\ude00 and \ud83d\ude00", r.get(2).text());
+        assertTrue(r.get(3).isRejected());
+        assertTrue(r.get(4).isRejected() && r.get(4).error().startsWith("malformed JSON"), r.get(4).toString());
+        assertEquals("a\ufffd", r.get(5).text()); // Java replaces the whole sequence
+        assertTrue(r.get(5).repairedUtf8());
+        assertTrue(r.get(6).endOfShard());
+    }
 }
