@@ -33,7 +33,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--max-mb", defaultValue = "0", description = "use at most this many MB of text (0: all)")
     int maxMb;
 
-    @Option(names = "--epochs", defaultValue = "32",
+    @Option(names = "--epochs", defaultValue = "128",
             description = "pipeline: passes over the corpus in one job (long enough for the JIT to settle)")
     int epochs;
 
