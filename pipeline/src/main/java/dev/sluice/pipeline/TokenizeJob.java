@@ -24,8 +24,8 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * The TokenizeJob: corpus shards → tokenize (chained to the readers) → pack (keyed by shard) → mixture sample and shuffle → Arrow batches → Kafka
- * (EXACTLY_ONCE), one topic per split. {@link #build} adds it to an environment; where that runs (the embedded
+ * The TokenizeJob: corpus shards → tokenize (chained to the readers) → pack (keyed by shard) → mixture sample and
+ * shuffle → Arrow batches → Kafka (EXACTLY_ONCE), one topic per split. {@link #build} adds it to an environment; where that runs (the embedded
  * MiniCluster or a remote cluster) is the caller's business.
  */
 public final class TokenizeJob {

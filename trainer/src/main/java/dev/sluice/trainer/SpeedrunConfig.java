@@ -45,9 +45,8 @@ public record SpeedrunConfig(String name, ModelConfig model, TrainConfig train) 
     private TrainConfig train(String tokenizer, java.util.List<Integer> batchSchedule, int microBatch, String device) {
         TrainConfig t = train;
         return new TrainConfig(tokenizer, t.tokensPerParam(), t.trainTokens(), batchSchedule, microBatch,
-                t.muonLr(),
-                t.muonMomentumStart(), t.muonMomentumEnd(), t.muonMomentumWarmupSteps(), t.muonWeightDecay(), t.adamLr(),
-                t.embeddingLrMultiplier(), t.scalarLrMultiplier(), t.adamBeta1(), t.adamBeta2(), t.adamEps(),
+                t.muonLr(), t.muonMomentumStart(), t.muonMomentumEnd(), t.muonMomentumWarmupSteps(), t.muonWeightDecay(),
+                t.adamLr(), t.embeddingLrMultiplier(), t.scalarLrMultiplier(), t.adamBeta1(), t.adamBeta2(), t.adamEps(),
                 t.adamWeightDecay(), t.cooldownFraction(), t.windowStart(), t.windowBlock(), t.seed(), device, t.dtype(),
                 t.evalEvery(), t.evalSequences(), t.peakFlops());
     }

@@ -37,7 +37,8 @@ import java.util.List;
  * @param peakFlops the device's peak FLOP/s, for MFU (e.g. 989e12 for an H100 in bf16)
  */
 public record TrainConfig(String tokenizer, double tokensPerParam, long trainTokens, List<Integer> batchSchedule,
-                          int microBatch, double muonLr, double muonMomentumStart, double muonMomentumEnd, int muonMomentumWarmupSteps,
+                          int microBatch, double muonLr, double muonMomentumStart, double muonMomentumEnd,
+                          int muonMomentumWarmupSteps,
                           double muonWeightDecay, double adamLr, double embeddingLrMultiplier,
                           double scalarLrMultiplier, double adamBeta1, double adamBeta2, double adamEps,
                           double adamWeightDecay, double cooldownFraction, int windowStart, int windowBlock, long seed,

@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class PipelineBench {
 
-    /** Enough for the JIT to settle on Flink's, Kafka's and the tokenizer's hot paths (C2 still took 0.27 cores after one). */
+    /** Enough for the JIT to settle on Flink's and Kafka's hot paths (C2 still took 0.27 cores after one epoch). */
     private static final int WARM_UP_EPOCHS = 8;
 
     private PipelineBench() {}
@@ -38,7 +38,8 @@ final class PipelineBench {
         ObjectNode summary;
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, parallelism + 2)) {
             // The first job warms the JIT up (the MiniCluster runs in this JVM), as the bare tokenizer's first pass does.
-            PipelineRunner.start(new TokenizeJob(config(tokenizer, corpus, WARM_UP_EPOCHS, parallelism)), infra, true, 0).awaitSummary();
+            PipelineRunner.start(new TokenizeJob(config(tokenizer, corpus, WARM_UP_EPOCHS, parallelism)), infra, true, 0)
+                    .awaitSummary();
             summary = PipelineRunner.start(new TokenizeJob(config(tokenizer, corpus, epochs, parallelism)), infra, true, 0)
                     .awaitSummary();
         }
@@ -61,7 +62,7 @@ final class PipelineBench {
                 0, 0, List.of(new PipelineConfig.Source("corpus", List.of(corpus.toString()), 1.0, null, null)), null);
     }
 
-    /** Tokens/s of {@code threads} threads encoding the texts between them, passes over them for at least {@code seconds}. */
+    /** Tokens/s of {@code threads} threads encoding the texts between them, in passes for at least {@code seconds}. */
     static double bareTokensPerSecond(Tokenizer tok, List<String> texts, int threads, double seconds) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
