@@ -2,6 +2,7 @@ package dev.sluice.deploy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.connectors.corpus.Compression;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -11,7 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import java.util.zip.GZIPInputStream;
 
 /** Where the repo's files are (the demo corpus, configs, vocabularies), and the demo corpus's texts for benchmarks. */
 public final class DemoCorpus {
@@ -27,19 +27,22 @@ public final class DemoCorpus {
         return home().resolve("data/corpus");
     }
 
-    /** The {@code text} field of every document in the {@code .jsonl.gz} shards of {@code dir}, in shard order. */
+    /**
+     * The {@code text} field of every document in the JSON-lines shards of {@code dir} ({@code .jsonl}, {@code .gz}
+     * or {@code .zst}), in shard order.
+     */
     public static List<String> texts(Path dir) throws IOException {
         ObjectMapper json = new ObjectMapper();
         List<String> texts = new ArrayList<>();
         List<Path> shards;
         try (Stream<Path> files = Files.list(dir)) {
-            shards = files.filter(p -> p.toString().endsWith(".jsonl.gz")).sorted().toList();
+            shards = files.filter(p -> p.toString().matches(".*\\.jsonl(\\.gz|\\.zst)?")).sorted().toList();
         }
         if (shards.isEmpty()) {
-            throw new IOException("no .jsonl.gz shards in " + dir);
+            throw new IOException("no .jsonl, .jsonl.gz or .jsonl.zst shards in " + dir);
         }
         for (Path shard : shards) {
-            try (var in = new BufferedReader(new InputStreamReader(new GZIPInputStream(Files.newInputStream(shard)),
+            try (var in = new BufferedReader(new InputStreamReader(Compression.decompress(shard.toString(), Files.newInputStream(shard)),
                     StandardCharsets.UTF_8))) {
                 for (String line; (line = in.readLine()) != null; ) {
                     JsonNode text = json.readTree(line).get("text");

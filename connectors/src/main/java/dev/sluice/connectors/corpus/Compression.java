@@ -7,11 +7,11 @@ import java.util.Locale;
 import java.util.zip.GZIPInputStream;
 
 /** The compressions a shard may carry, told from its file name. */
-final class Compression {
+public final class Compression {
 
     private Compression() {}
 
-    static InputStream decompress(String fileName, InputStream raw) throws IOException {
+    public static InputStream decompress(String fileName, InputStream raw) throws IOException {
         String name = fileName.toLowerCase(Locale.ROOT);
         if (name.endsWith(".gz")) {
             return new GZIPInputStream(raw, 1 << 16);

@@ -24,7 +24,7 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "tokenizer | pipeline | trainer | datawait")
     String what;
 
-    @Option(names = "--corpus", description = "directory of .jsonl.gz shards (default: the demo corpus)")
+    @Option(names = "--corpus", description = "directory of .jsonl, .jsonl.gz or .jsonl.zst shards (default: the demo corpus)")
     Path corpus;
 
     @Option(names = "--repeats", defaultValue = "3", description = "measured passes; the best counts")
@@ -39,6 +39,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--parallelism", defaultValue = "2", description = "pipeline: cores (tokenizer tasks)")
     int parallelism;
+
+    @Option(names = "--tokenizer", defaultValue = "gpt2", description = "pipeline: gpt2 | marin | hf:FILE")
+    String tokenizer;
 
     @Option(names = "--config", defaultValue = "tiny", description = "trainer: the speedrun config")
     Path speedrun;
@@ -58,7 +61,7 @@ final class BenchCommand implements Callable<Integer> {
         Path dir = corpus != null ? corpus : DemoCorpus.corpusDir();
         return switch (what) {
             case "tokenizer" -> tokenizer(dir);
-            case "pipeline" -> PipelineBench.run(dir, epochs, parallelism);
+            case "pipeline" -> PipelineBench.run(dir, tokenizer, epochs, parallelism);
             case "trainer" -> TrainerBench.run(speedrun, steps, batch, microBatch);
             case "datawait" -> DataWaitBench.run(speedrun);
             default -> throw new IllegalArgumentException("unknown benchmark '" + what

@@ -28,20 +28,22 @@ final class PipelineBench {
 
     private PipelineBench() {}
 
-    static int run(Path corpus, int epochs, int parallelism) throws Exception {
-        String tokenizer = "gpt2";
+    static int run(Path corpus, String tokenizer, int epochs, int parallelism) throws Exception {
         List<String> texts = DemoCorpus.texts(corpus);
         Tokenizer tok = Tokenizers.load(tokenizer);
         bareTokensPerSecond(tok, texts, parallelism, 3); // warm-up
         double bareBefore = bareTokensPerSecond(tok, texts, parallelism, 5);
 
         ObjectNode summary;
+        ThreadCpu.Breakdown cores;
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, parallelism + 2)) {
             // The first job warms the JIT up (the MiniCluster runs in this JVM), as the bare tokenizer's first pass does.
             PipelineRunner.start(new TokenizeJob(config(tokenizer, corpus, WARM_UP_EPOCHS, parallelism)), infra, true, 0)
                     .awaitSummary();
+            ThreadCpu cpu = ThreadCpu.startIfAvailable();
             summary = PipelineRunner.start(new TokenizeJob(config(tokenizer, corpus, epochs, parallelism)), infra, true, 0)
                     .awaitSummary();
+            cores = cpu == null ? null : cpu.stop();
         }
         double bareAfter = bareTokensPerSecond(tok, texts, parallelism, 5);
         // the faster of the two measurements is the reference: noise on a shared machine only lowers a rate
@@ -53,8 +55,27 @@ final class PipelineBench {
         System.out.printf(Locale.ROOT, "pipeline (shards -> committed Kafka batches, incl. job start, after a warm-up job): %,.0f tokens/s%n",
                 pipeline);
         System.out.printf(Locale.ROOT, "pipeline / bare = %.2f%n", pipeline / bare);
+        if (cores != null) {
+            printCores(cores, pipeline / (bare / parallelism));
+        }
         System.out.println(summary);
         return 0;
+    }
+
+    /**
+     * Where the cores went during the job, next to what the bare tokenizer would have needed for the same tokens:
+     * the gap is the pipeline's own cost per token, which no core count removes.
+     */
+    private static void printCores(ThreadCpu.Breakdown cpu, double bareCores) {
+        System.out.printf(Locale.ROOT, "CPU during the job (cores over %.1f s; threads from /proc, polled every 0.2 s):%n",
+                cpu.seconds());
+        cpu.cpuSeconds().keySet().forEach(component ->
+                System.out.printf(Locale.ROOT, "  %-50s %5.2f%n", component, cpu.cores(component)));
+        double total = cpu.total() / cpu.seconds();
+        System.out.printf(Locale.ROOT, "  %-50s %5.2f%n", "total", total);
+        System.out.printf(Locale.ROOT, "the bare tokenizer would need %.2f cores for these tokens: the pipeline spends"
+                + " %.2f cores per core of tokenizing (CPU-time ratio bare / pipeline = %.2f)%n",
+                bareCores, total / bareCores, bareCores / total);
     }
 
     private static PipelineConfig config(String tokenizer, Path corpus, int epochs, int parallelism) {
