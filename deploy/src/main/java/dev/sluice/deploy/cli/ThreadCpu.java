@@ -14,7 +14,7 @@ import java.util.stream.Stream;
  * grouped by what the thread does. /proc and not ThreadMXBean, because the JIT and GC threads are not Java threads;
  * polled, because Flink's task threads end with the job.
  */
-final class ThreadCpu implements AutoCloseable {
+final class ThreadCpu {
 
     /** Thread-name prefixes (as /proc shows them: the first 15 characters) and the component they belong to. */
     private static final List<Map.Entry<String, String>> GROUPS = List.of(
@@ -100,12 +100,6 @@ final class ThreadCpu implements AutoCloseable {
         cpu.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
                 .forEach(e -> sorted.put(e.getKey(), e.getValue()));
         return new Breakdown(seconds, sorted, total / TICKS_PER_SECOND);
-    }
-
-    @Override
-    public void close() {
-        running = false;
-        poller.interrupt();
     }
 
     static String component(String thread) {
