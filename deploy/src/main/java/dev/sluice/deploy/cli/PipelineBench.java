@@ -56,7 +56,8 @@ final class PipelineBench {
                 pipeline);
         System.out.printf(Locale.ROOT, "pipeline / bare = %.2f%n", pipeline / bare);
         if (cores != null) {
-            printCores(cores, pipeline / (bare / parallelism));
+            long tokens = Math.round(pipeline * summary.get("seconds").asDouble());
+            printCores(cores, pipeline / (bare / parallelism), tokens, parallelism / bare);
         }
         System.out.println(summary);
         return 0;
@@ -66,7 +67,7 @@ final class PipelineBench {
      * Where the cores went during the job, next to what the bare tokenizer would have needed for the same tokens:
      * the gap is the pipeline's own cost per token, which no core count removes.
      */
-    private static void printCores(ThreadCpu.Breakdown cpu, double bareCores) {
+    private static void printCores(ThreadCpu.Breakdown cpu, double bareCores, long tokens, double bareCpuPerToken) {
         System.out.printf(Locale.ROOT, "CPU during the job (cores over %.1f s; threads from /proc, polled every 0.2 s):%n",
                 cpu.seconds());
         cpu.cpuSeconds().keySet().forEach(component ->
@@ -76,6 +77,11 @@ final class PipelineBench {
         System.out.printf(Locale.ROOT, "the bare tokenizer would need %.2f cores for these tokens: the pipeline spends"
                 + " %.2f cores per core of tokenizing (CPU-time ratio bare / pipeline = %.2f)%n",
                 bareCores, total / bareCores, bareCores / total);
+        double pipelineNs = cpu.total() / tokens * 1e9;
+        double bareNs = bareCpuPerToken * 1e9;
+        System.out.printf(Locale.ROOT, "CPU per token: pipeline %.0f ns, bare tokenizer %.0f ns; the pipeline's own work"
+                + " %.0f ns (0.8x of the bare rate would allow %.0f)%n", pipelineNs, bareNs, pipelineNs - bareNs,
+                bareNs / 0.8 - bareNs);
     }
 
     private static PipelineConfig config(String tokenizer, Path corpus, int epochs, int parallelism) {
