@@ -42,8 +42,8 @@ public final class DemoCorpus {
             throw new IOException("no .jsonl, .jsonl.gz or .jsonl.zst shards in " + dir);
         }
         for (Path shard : shards) {
-            try (var in = new BufferedReader(new InputStreamReader(Compression.decompress(shard.toString(), Files.newInputStream(shard)),
-                    StandardCharsets.UTF_8))) {
+            try (var raw = Compression.decompress(shard.toString(), Files.newInputStream(shard));
+                 var in = new BufferedReader(new InputStreamReader(raw, StandardCharsets.UTF_8))) {
                 for (String line; (line = in.readLine()) != null; ) {
                     JsonNode text = json.readTree(line).get("text");
                     if (text != null) {

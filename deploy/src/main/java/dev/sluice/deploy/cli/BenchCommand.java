@@ -24,7 +24,8 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "tokenizer | pipeline | trainer | datawait")
     String what;
 
-    @Option(names = "--corpus", description = "directory of .jsonl, .jsonl.gz or .jsonl.zst shards (default: the demo corpus)")
+    @Option(names = "--corpus",
+            description = "directory of .jsonl, .jsonl.gz or .jsonl.zst shards (default: the demo corpus)")
     Path corpus;
 
     @Option(names = "--repeats", defaultValue = "3", description = "measured passes; the best counts")

@@ -56,8 +56,7 @@ final class PipelineBench {
                 pipeline);
         System.out.printf(Locale.ROOT, "pipeline / bare = %.2f%n", pipeline / bare);
         if (cores != null) {
-            long tokens = Math.round(pipeline * summary.get("seconds").asDouble());
-            printCores(cores, pipeline / (bare / parallelism), tokens, parallelism / bare);
+            printCores(cores, pipeline * summary.get("seconds").asDouble(), parallelism / bare);
         }
         System.out.println(summary);
         return 0;
@@ -67,12 +66,13 @@ final class PipelineBench {
      * Where the cores went during the job, next to what the bare tokenizer would have needed for the same tokens:
      * the gap is the pipeline's own cost per token, which no core count removes.
      */
-    private static void printCores(ThreadCpu.Breakdown cpu, double bareCores, long tokens, double bareCpuPerToken) {
+    private static void printCores(ThreadCpu.Breakdown cpu, double tokens, double bareCpuPerToken) {
         System.out.printf(Locale.ROOT, "CPU during the job (cores over %.1f s; threads from /proc, polled every 0.2 s):%n",
                 cpu.seconds());
         cpu.cpuSeconds().keySet().forEach(component ->
                 System.out.printf(Locale.ROOT, "  %-50s %5.2f%n", component, cpu.cores(component)));
         double total = cpu.total() / cpu.seconds();
+        double bareCores = tokens * bareCpuPerToken / cpu.seconds();
         System.out.printf(Locale.ROOT, "  %-50s %5.2f%n", "total", total);
         System.out.printf(Locale.ROOT, "the bare tokenizer would need %.2f cores for these tokens: the pipeline spends"
                 + " %.2f cores per core of tokenizing (CPU-time ratio bare / pipeline = %.2f)%n",

@@ -38,7 +38,7 @@ class ThreadCpuTest {
                     x = x * 6364136223846793005L + i;
                 }
             }
-            burntNanos[0] = mx.getCurrentThreadCpuTime() + (x == 42 ? 1 : 0);
+            burntNanos[0] = mx.getCurrentThreadCpuTime() + (x == 42 ? 1 : 0); // reads x, so the JIT keeps the loop
             burnt.countDown();
             try {
                 measured.await(); // stay alive: the breakdown reads a thread's last figure from /proc
