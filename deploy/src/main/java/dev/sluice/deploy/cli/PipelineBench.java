@@ -1,6 +1,7 @@
 package dev.sluice.deploy.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.connectors.corpus.CorpusSources;
 import dev.sluice.deploy.DemoCorpus;
 import dev.sluice.deploy.Infrastructure;
 import dev.sluice.deploy.PipelineRunner;
@@ -12,10 +13,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * End-to-end TokenizeJob throughput (shards to committed Kafka batches, embedded broker and MiniCluster) against
@@ -31,11 +28,15 @@ final class PipelineBench {
     static int run(Path corpus, String tokenizer, int epochs, int parallelism) throws Exception {
         List<String> texts = DemoCorpus.texts(corpus);
         Tokenizer tok = Tokenizers.load(tokenizer);
-        bareTokensPerSecond(tok, texts, parallelism, 3); // warm-up
-        double bareBefore = bareTokensPerSecond(tok, texts, parallelism, 5);
+        ReferenceRates.tokenize(tok, texts, parallelism, 3); // warm-up
+        double bareBefore = ReferenceRates.tokenize(tok, texts, parallelism, 5).perSecond();
+        List<Path> shards = CorpusSources.listShards(List.of(corpus.toString()));
+        ReferenceRates.readAndTokenize(tok, shards, parallelism, 3); // warm-up
+        double readBefore = ReferenceRates.readAndTokenize(tok, shards, parallelism, 5).perSecond();
 
         ObjectNode summary;
         ThreadCpu.Breakdown cores;
+        double produce;
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, parallelism + 2)) {
             // The first job warms the JIT up (the MiniCluster runs in this JVM), as the bare tokenizer's first pass does.
             PipelineRunner.start(new TokenizeJob(config(tokenizer, corpus, WARM_UP_EPOCHS, parallelism)), infra, true, 0)
@@ -44,14 +45,24 @@ final class PipelineBench {
             summary = PipelineRunner.start(new TokenizeJob(config(tokenizer, corpus, epochs, parallelism)), infra, true, 0)
                     .awaitSummary();
             cores = cpu == null ? null : cpu.stop();
+            ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 3, infra.kafkaClient()); // warm-up
+            produce = ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 5, infra.kafkaClient()).perSecond();
         }
-        double bareAfter = bareTokensPerSecond(tok, texts, parallelism, 5);
+        double bareAfter = ReferenceRates.tokenize(tok, texts, parallelism, 5).perSecond();
+        double readAfter = ReferenceRates.readAndTokenize(tok, shards, parallelism, 5).perSecond();
         // the faster of the two measurements is the reference: noise on a shared machine only lowers a rate
         double bare = Math.max(bareBefore, bareAfter);
+        double read = Math.max(readBefore, readAfter);
         double pipeline = summary.get("tokens_per_second").asDouble();
         System.out.printf(Locale.ROOT, "corpus %s x %d epochs, %s, %d cores%n", corpus, epochs, tokenizer, parallelism);
         System.out.printf(Locale.ROOT, "bare tokenizer:  %,.0f tokens/s (%d threads; %,.0f before the pipeline, %,.0f after,"
                 + " 5 s each)%n", bare, parallelism, bareBefore, bareAfter);
+        System.out.printf(Locale.ROOT, "read + tokenize (the connectors' shard reader feeding the tokenizer in the same"
+                + " %d threads; no Flink, no Kafka): %,.0f tokens/s = %.2f x bare; reading costs %.0f ns of CPU per token%n",
+                parallelism, read, read / bare, parallelism * (1 / read - 1 / bare) * 1e9);
+        System.out.printf(Locale.ROOT, "read + tokenize + produce (the same, sending the ids to the embedded broker in"
+                + " batches of 64 x 1025, acks=all; no transactions, no Arrow): %,.0f tokens/s = %.2f x bare;"
+                + " Kafka costs %.0f ns per token more%n", produce, produce / bare, parallelism * (1 / produce - 1 / read) * 1e9);
         System.out.printf(Locale.ROOT, "pipeline (shards -> committed Kafka batches, incl. job start, after a warm-up job): %,.0f tokens/s%n",
                 pipeline);
         System.out.printf(Locale.ROOT, "pipeline / bare = %.2f%n", pipeline / bare);
@@ -87,34 +98,5 @@ final class PipelineBench {
     private static PipelineConfig config(String tokenizer, Path corpus, int epochs, int parallelism) {
         return new PipelineConfig("bench", tokenizer, 1024, 64, "bos_aligned", 1, 0.01, 1024, 1, parallelism, epochs, 0,
                 0, 0, List.of(new PipelineConfig.Source("corpus", List.of(corpus.toString()), 1.0, null, null)), null);
-    }
-
-    /** Tokens/s of {@code threads} threads encoding the texts between them, in passes for at least {@code seconds}. */
-    static double bareTokensPerSecond(Tokenizer tok, List<String> texts, int threads, double seconds) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try {
-            long start = System.nanoTime();
-            long deadline = start + (long) (seconds * 1e9);
-            long tokens = 0;
-            while (System.nanoTime() < deadline) {
-                AtomicInteger next = new AtomicInteger();
-                List<Future<Long>> parts = new java.util.ArrayList<>();
-                for (int t = 0; t < threads; t++) {
-                    parts.add(pool.submit(() -> {
-                        long n = 0;
-                        for (int i; (i = next.getAndIncrement()) < texts.size(); ) {
-                            n += tok.encode(texts.get(i)).length;
-                        }
-                        return n;
-                    }));
-                }
-                for (Future<Long> f : parts) {
-                    tokens += f.get();
-                }
-            }
-            return tokens / ((System.nanoTime() - start) / 1e9);
-        } finally {
-            pool.shutdownNow();
-        }
     }
 }
