@@ -37,6 +37,7 @@ final class PipelineBench {
         ObjectNode summary;
         ThreadCpu.Breakdown cores;
         double produce;
+        ThreadCpu.Breakdown produceCores;
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, parallelism + 2)) {
             // The first job warms the JIT up (the MiniCluster runs in this JVM), as the bare tokenizer's first pass does.
             PipelineRunner.start(new TokenizeJob(config(tokenizer, corpus, WARM_UP_EPOCHS, parallelism)), infra, true, 0)
@@ -45,8 +46,10 @@ final class PipelineBench {
             summary = PipelineRunner.start(new TokenizeJob(config(tokenizer, corpus, epochs, parallelism)), infra, true, 0)
                     .awaitSummary();
             cores = cpu == null ? null : cpu.stop();
-            ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 3, infra.kafkaClient()); // warm-up
-            produce = ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 5, infra.kafkaClient()).perSecond();
+            ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 10, infra.kafkaClient()); // warm-up
+            ThreadCpu produceCpu = ThreadCpu.startIfAvailable();
+            produce = ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 10, infra.kafkaClient()).perSecond();
+            produceCores = produceCpu == null ? null : produceCpu.stop();
         }
         double bareAfter = ReferenceRates.tokenize(tok, texts, parallelism, 5).perSecond();
         double readAfter = ReferenceRates.readAndTokenize(tok, shards, parallelism, 5).perSecond();
@@ -63,6 +66,12 @@ final class PipelineBench {
         System.out.printf(Locale.ROOT, "read + tokenize + produce (the same, sending the ids to the embedded broker in"
                 + " batches of 64 x 1025, acks=all; no transactions, no Arrow): %,.0f tokens/s = %.2f x bare;"
                 + " Kafka costs %.0f ns per token more%n", produce, produce / bare, parallelism * (1 / produce - 1 / read) * 1e9);
+        if (produceCores != null) {
+            System.out.printf(Locale.ROOT, "  (cores busy meanwhile: %.2f, of which JIT %.2f, Kafka broker %.2f, producer"
+                    + " %.2f)%n", produceCores.total() / produceCores.seconds(), produceCores.cores(ThreadCpu.JIT),
+                    produceCores.cores(ThreadCpu.KAFKA_BROKER),
+                    produceCores.cores(ThreadCpu.KAFKA_PRODUCER));
+        }
         System.out.printf(Locale.ROOT, "pipeline (shards -> committed Kafka batches, incl. job start, after a warm-up job): %,.0f tokens/s%n",
                 pipeline);
         System.out.printf(Locale.ROOT, "pipeline / bare = %.2f%n", pipeline / bare);

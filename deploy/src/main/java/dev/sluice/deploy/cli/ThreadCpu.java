@@ -22,14 +22,17 @@ final class ThreadCpu {
             Map.entry("Source: ", "tokenize (chained to the readers)"),
             Map.entry("pack", "pack"),
             Map.entry("sample", "sample, shuffle, Arrow, sink"),
-            Map.entry("kafka-producer", "Kafka producer"),
-            Map.entry("C1 CompilerThre", "JIT compiler"),
-            Map.entry("C2 CompilerThre", "JIT compiler"),
+            Map.entry("kafka-producer", ThreadCpu.KAFKA_PRODUCER),
+            Map.entry("C1 CompilerThre", ThreadCpu.JIT),
+            Map.entry("C2 CompilerThre", ThreadCpu.JIT),
             Map.entry("GC Thread", "GC"),
             Map.entry("G1 ", "GC"));
     private static final List<String> BROKER = List.of("data-plane", "kafka-", "broker-", "controller-",
             "group-coordinat", "share-", "transaction-", "raft-", "quorum-", "TxnMarker", "AddPartitions",
             "ExpirationReape", "LogDirFailure", "persister", "PersisterState", "client-metrics", "SensorExpiry");
+    static final String JIT = "JIT compiler";
+    static final String KAFKA_BROKER = "Kafka broker (in-process)";
+    static final String KAFKA_PRODUCER = "Kafka producer";
     static final String OTHER = "other (Flink runtime, checkpoints, metrics, VM)";
     private static final Path TASKS = Path.of("/proc/self/task");
     private static final double TICKS_PER_SECOND = 100; // USER_HZ; Linux fixes it at 100 for /proc
@@ -110,7 +113,7 @@ final class ThreadCpu {
         }
         for (String prefix : BROKER) {
             if (thread.startsWith(prefix)) {
-                return "Kafka broker (in-process)";
+                return KAFKA_BROKER;
             }
         }
         return OTHER;
