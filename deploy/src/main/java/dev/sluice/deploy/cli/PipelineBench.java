@@ -9,6 +9,7 @@ import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.tokenizer.Tokenizer;
 import dev.sluice.tokenizer.Tokenizers;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -16,7 +17,8 @@ import java.util.Map;
 
 /**
  * End-to-end TokenizeJob throughput (shards to committed Kafka batches, embedded broker and MiniCluster) against
- * the bare tokenizer on the same text with the same number of threads, measured in the same process.
+ * {@link ReferenceRates} measured in the same process with the same number of threads: the bare tokenizer on the
+ * same text, and the shards read and tokenized (then also sent to Kafka) without Flink.
  */
 final class PipelineBench {
 
@@ -27,29 +29,29 @@ final class PipelineBench {
 
     static int run(Path corpus, String tokenizer, int epochs, int parallelism) throws Exception {
         List<String> texts = DemoCorpus.texts(corpus);
+        List<Path> shards = CorpusSources.listShards(List.of(corpus.toString()));
         Tokenizer tok = Tokenizers.load(tokenizer);
         ReferenceRates.tokenize(tok, texts, parallelism, 3); // warm-up
         double bareBefore = ReferenceRates.tokenize(tok, texts, parallelism, 5).perSecond();
-        List<Path> shards = CorpusSources.listShards(List.of(corpus.toString()));
         ReferenceRates.readAndTokenize(tok, shards, parallelism, 3); // warm-up
         double readBefore = ReferenceRates.readAndTokenize(tok, shards, parallelism, 5).perSecond();
 
         ObjectNode summary;
-        ThreadCpu.Breakdown cores;
+        ThreadCpu.Breakdown jobCpu;
         double produce;
-        ThreadCpu.Breakdown produceCores;
+        ThreadCpu.Breakdown produceCpu;
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, parallelism + 2)) {
-            // The first job warms the JIT up (the MiniCluster runs in this JVM), as the bare tokenizer's first pass does.
-            PipelineRunner.start(new TokenizeJob(config(tokenizer, corpus, WARM_UP_EPOCHS, parallelism)), infra, true, 0)
-                    .awaitSummary();
+            // The first job warms the JIT up (the MiniCluster runs in this JVM), as the references' warm-ups do.
+            job(infra, tokenizer, corpus, WARM_UP_EPOCHS, parallelism);
             ThreadCpu cpu = ThreadCpu.startIfAvailable();
-            summary = PipelineRunner.start(new TokenizeJob(config(tokenizer, corpus, epochs, parallelism)), infra, true, 0)
-                    .awaitSummary();
-            cores = cpu == null ? null : cpu.stop();
+            summary = job(infra, tokenizer, corpus, epochs, parallelism);
+            jobCpu = cpu == null ? null : cpu.stop();
+
             ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 10, infra.kafkaClient()); // warm-up
-            ThreadCpu produceCpu = ThreadCpu.startIfAvailable();
-            produce = ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 10, infra.kafkaClient()).perSecond();
-            produceCores = produceCpu == null ? null : produceCpu.stop();
+            cpu = ThreadCpu.startIfAvailable();
+            produce = ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 10, infra.kafkaClient())
+                    .perSecond();
+            produceCpu = cpu == null ? null : cpu.stop();
         }
         double bareAfter = ReferenceRates.tokenize(tok, texts, parallelism, 5).perSecond();
         double readAfter = ReferenceRates.readAndTokenize(tok, shards, parallelism, 5).perSecond();
@@ -57,29 +59,37 @@ final class PipelineBench {
         double bare = Math.max(bareBefore, bareAfter);
         double read = Math.max(readBefore, readAfter);
         double pipeline = summary.get("tokens_per_second").asDouble();
-        System.out.printf(Locale.ROOT, "corpus %s x %d epochs, %s, %d cores%n", corpus, epochs, tokenizer, parallelism);
-        System.out.printf(Locale.ROOT, "bare tokenizer:  %,.0f tokens/s (%d threads; %,.0f before the pipeline, %,.0f after,"
-                + " 5 s each)%n", bare, parallelism, bareBefore, bareAfter);
-        System.out.printf(Locale.ROOT, "read + tokenize (the connectors' shard reader feeding the tokenizer in the same"
-                + " %d threads; no Flink, no Kafka): %,.0f tokens/s = %.2f x bare; reading costs %.0f ns of CPU per token%n",
-                parallelism, read, read / bare, parallelism * (1 / read - 1 / bare) * 1e9);
-        System.out.printf(Locale.ROOT, "read + tokenize + produce (the same, sending the ids to the embedded broker in"
-                + " batches of 64 x 1025, acks=all; no transactions, no Arrow): %,.0f tokens/s = %.2f x bare;"
-                + " Kafka costs %.0f ns per token more%n", produce, produce / bare, parallelism * (1 / produce - 1 / read) * 1e9);
-        if (produceCores != null) {
-            System.out.printf(Locale.ROOT, "  (cores busy meanwhile: %.2f, of which JIT %.2f, Kafka broker %.2f, producer"
-                    + " %.2f)%n", produceCores.total() / produceCores.seconds(), produceCores.cores(ThreadCpu.JIT),
-                    produceCores.cores(ThreadCpu.KAFKA_BROKER),
-                    produceCores.cores(ThreadCpu.KAFKA_PRODUCER));
+
+        PrintStream out = System.out;
+        out.printf(Locale.ROOT, "corpus %s x %d epochs, %s, %d cores%n", corpus, epochs, tokenizer, parallelism);
+        out.printf(Locale.ROOT, "bare tokenizer:  %,.0f tokens/s (%d threads; %,.0f before the pipeline, %,.0f"
+                + " after, 5 s each)%n", bare, parallelism, bareBefore, bareAfter);
+        out.printf(Locale.ROOT, "read + tokenize (the connectors' shard reader feeding the tokenizer in the same %d"
+                + " threads; no Flink, no Kafka): %,.0f tokens/s = %.2f x bare; reading costs %.0f ns of CPU per"
+                + " token%n", parallelism, read, read / bare, parallelism * (1 / read - 1 / bare) * 1e9);
+        out.printf(Locale.ROOT, "read + tokenize + produce (the same, sending the ids to the embedded broker in"
+                + " batches of 64 x 1025, acks=all; no transactions, no Arrow): %,.0f tokens/s = %.2f x bare; Kafka"
+                + " costs %.0f ns per token more%n", produce, produce / bare,
+                parallelism * (1 / produce - 1 / read) * 1e9);
+        if (produceCpu != null) {
+            out.printf(Locale.ROOT, "  (cores busy meanwhile: %.2f, of which JIT %.2f, Kafka broker %.2f, producer"
+                    + " %.2f)%n", produceCpu.total() / produceCpu.seconds(), produceCpu.cores(ThreadCpu.JIT),
+                    produceCpu.cores(ThreadCpu.KAFKA_BROKER), produceCpu.cores(ThreadCpu.KAFKA_PRODUCER));
         }
-        System.out.printf(Locale.ROOT, "pipeline (shards -> committed Kafka batches, incl. job start, after a warm-up job): %,.0f tokens/s%n",
-                pipeline);
-        System.out.printf(Locale.ROOT, "pipeline / bare = %.2f%n", pipeline / bare);
-        if (cores != null) {
-            printCores(cores, pipeline * summary.get("seconds").asDouble(), parallelism / bare);
+        out.printf(Locale.ROOT, "pipeline (shards -> committed Kafka batches, incl. job start, after a warm-up job):"
+                + " %,.0f tokens/s%n", pipeline);
+        out.printf(Locale.ROOT, "pipeline / bare = %.2f%n", pipeline / bare);
+        if (jobCpu != null) {
+            printCores(jobCpu, pipeline * summary.get("seconds").asDouble(), parallelism / bare);
         }
-        System.out.println(summary);
+        out.println(summary);
         return 0;
+    }
+
+    private static ObjectNode job(Infrastructure infra, String tokenizer, Path corpus, int epochs, int parallelism)
+            throws Exception {
+        var job = new TokenizeJob(config(tokenizer, corpus, epochs, parallelism));
+        return PipelineRunner.start(job, infra, true, 0).awaitSummary();
     }
 
     /**
@@ -87,8 +97,8 @@ final class PipelineBench {
      * the gap is the pipeline's own cost per token, which no core count removes.
      */
     private static void printCores(ThreadCpu.Breakdown cpu, double tokens, double bareCpuPerToken) {
-        System.out.printf(Locale.ROOT, "CPU during the job (cores over %.1f s; threads from /proc, polled every 0.2 s):%n",
-                cpu.seconds());
+        System.out.printf(Locale.ROOT, "CPU during the job (cores over %.1f s; threads from /proc, polled every"
+                + " 0.2 s):%n", cpu.seconds());
         cpu.cpuSeconds().keySet().forEach(component ->
                 System.out.printf(Locale.ROOT, "  %-50s %5.2f%n", component, cpu.cores(component)));
         double total = cpu.total() / cpu.seconds();
@@ -99,8 +109,8 @@ final class PipelineBench {
                 bareCores, total / bareCores, bareCores / total);
         double pipelineNs = cpu.total() / tokens * 1e9;
         double bareNs = bareCpuPerToken * 1e9;
-        System.out.printf(Locale.ROOT, "CPU per token: pipeline %.0f ns, bare tokenizer %.0f ns; the pipeline's own work"
-                + " %.0f ns (0.8x of the bare rate would allow %.0f)%n", pipelineNs, bareNs, pipelineNs - bareNs,
+        System.out.printf(Locale.ROOT, "CPU per token: pipeline %.0f ns, bare tokenizer %.0f ns; the pipeline's own"
+                + " work %.0f ns (0.8x of the bare rate would allow %.0f)%n", pipelineNs, bareNs, pipelineNs - bareNs,
                 bareNs / 0.8 - bareNs);
     }
 

@@ -52,7 +52,7 @@ final class ReferenceRates {
 
     private ReferenceRates() {}
 
-    /** Tokens of {@code threads} threads encoding the texts between them, in whole passes for at least {@code seconds}. */
+    /** Tokens of {@code threads} threads encoding the texts between them, in whole passes for ≥ {@code seconds}. */
     static Rate tokenize(Tokenizer tok, List<String> texts, int threads, double seconds) throws Exception {
         long tokens = 0;
         long start = System.nanoTime();
@@ -70,7 +70,7 @@ final class ReferenceRates {
         return new Rate(tokens, (System.nanoTime() - start) / 1e9);
     }
 
-    /** Tokens read from the shards (over and over) and tokenized by {@code threads} threads in about {@code seconds}. */
+    /** Tokens read from the shards (over and over) and tokenized by {@code threads} threads in ~{@code seconds}. */
     static Rate readAndTokenize(Tokenizer tok, List<Path> shards, int threads, double seconds) throws Exception {
         AtomicInteger next = new AtomicInteger();
         return measure(threads, deadline(seconds), clock -> readShards(tok, shards, next, clock, ids -> {}));
