@@ -38,6 +38,7 @@ final class PipelineBench {
 
         ObjectNode summary;
         ThreadCpu.Breakdown jobCpu;
+        double readBeside;
         double produce;
         ThreadCpu.Breakdown produceCpu;
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, parallelism + 2)) {
@@ -47,6 +48,9 @@ final class PipelineBench {
             summary = job(infra, tokenizer, corpus, epochs, parallelism);
             jobCpu = cpu == null ? null : cpu.stop();
 
+            // Kafka's cost is what sending adds to reading in the same conditions: the JVM after the job, with the
+            // MiniCluster and the broker idle in it.
+            readBeside = ReferenceRates.readAndTokenize(tok, shards, parallelism, 5).perSecond();
             ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 10, infra.kafkaClient()); // warm-up
             cpu = ThreadCpu.startIfAvailable();
             produce = ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 10, infra.kafkaClient())
@@ -69,12 +73,13 @@ final class PipelineBench {
                 + " token%n", parallelism, read, read / bare, parallelism * (1 / read - 1 / bare) * 1e9);
         out.printf(Locale.ROOT, "read + tokenize + produce (the same, sending the ids to the embedded broker in"
                 + " batches of 64 x 1025, acks=all; no transactions, no Arrow): %,.0f tokens/s = %.2f x bare; Kafka"
-                + " costs %.0f ns per token more%n", produce, produce / bare,
-                parallelism * (1 / produce - 1 / read) * 1e9);
+                + " costs %.0f ns of CPU per token (against read + tokenize just before, beside the idle broker and"
+                + " MiniCluster: %,.0f tokens/s)%n", produce, produce / bare,
+                parallelism * (1 / produce - 1 / readBeside) * 1e9, readBeside);
         if (produceCpu != null) {
-            out.printf(Locale.ROOT, "  (cores busy meanwhile: %.2f, of which JIT %.2f, Kafka broker %.2f, producer"
-                    + " %.2f)%n", produceCpu.total() / produceCpu.seconds(), produceCpu.cores(ThreadCpu.JIT),
-                    produceCpu.cores(ThreadCpu.KAFKA_BROKER), produceCpu.cores(ThreadCpu.KAFKA_PRODUCER));
+            out.printf(Locale.ROOT, "  cores meanwhile: %.2f%n", produceCpu.total() / produceCpu.seconds());
+            produceCpu.cpuSeconds().keySet().forEach(component ->
+                    out.printf(Locale.ROOT, "    %-50s %5.2f%n", component, produceCpu.cores(component)));
         }
         out.printf(Locale.ROOT, "pipeline (shards -> committed Kafka batches, incl. job start, after a warm-up job):"
                 + " %,.0f tokens/s%n", pipeline);

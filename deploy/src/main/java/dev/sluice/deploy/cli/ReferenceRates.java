@@ -111,7 +111,9 @@ final class ReferenceRates {
     }
 
     private static Rate measure(int threads, long deadline, Worker worker) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        AtomicInteger id = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(threads,
+                r -> new Thread(r, ThreadCpu.REFERENCE_PREFIX + id.getAndIncrement()));
         try {
             long start = System.nanoTime();
             List<Future<Long>> parts = new ArrayList<>();

@@ -25,11 +25,14 @@ final class ThreadCpu {
             Map.entry("kafka-producer", ThreadCpu.KAFKA_PRODUCER),
             Map.entry("C1 CompilerThre", ThreadCpu.JIT),
             Map.entry("C2 CompilerThre", ThreadCpu.JIT),
+            Map.entry(ThreadCpu.REFERENCE_PREFIX, ThreadCpu.REFERENCE),
             Map.entry("GC Thread", "GC"),
             Map.entry("G1 ", "GC"));
     private static final List<String> BROKER = List.of("data-plane", "kafka-", "broker-", "controller-",
             "group-coordinat", "share-", "transaction-", "raft-", "quorum-", "TxnMarker", "AddPartitions",
             "ExpirationReape", "LogDirFailure", "persister", "PersisterState", "client-metrics", "SensorExpiry");
+    static final String REFERENCE_PREFIX = "reference-";
+    static final String REFERENCE = "reference threads (read, tokenize, send)";
     static final String JIT = "JIT compiler";
     static final String KAFKA_BROKER = "Kafka broker (in-process)";
     static final String KAFKA_PRODUCER = "Kafka producer";
