@@ -19,6 +19,7 @@ class ThreadCpuTest {
         assertEquals("Kafka broker (in-process)", ThreadCpu.component("kafka-scheduler"));
         assertEquals("Kafka broker (in-process)", ThreadCpu.component("data-plane-kafk"));
         assertEquals("JIT compiler", ThreadCpu.component("C2 CompilerThre"));
+        assertEquals(ThreadCpu.REFERENCE, ThreadCpu.component("reference-1"));
         assertEquals(ThreadCpu.OTHER, ThreadCpu.component("flink-pekko.act"));
     }
 
