@@ -87,7 +87,7 @@ final class PipelineBench {
                 + " runtime, packing, sampling, Arrow, transactions and their JIT cost)%n", pipeline / bare,
                 pipeline / produce);
         if (jobCpu != null) {
-            printCores(jobCpu, pipeline * summary.get("seconds").asDouble(), parallelism / bare);
+            printCores(out, jobCpu, pipeline * summary.get("seconds").asDouble(), parallelism / bare);
         }
         out.println(summary);
         return 0;
@@ -103,20 +103,20 @@ final class PipelineBench {
      * Where the cores went during the job, next to what the bare tokenizer would have needed for the same tokens:
      * the gap is the pipeline's own cost per token, which no core count removes.
      */
-    private static void printCores(ThreadCpu.Breakdown cpu, double tokens, double bareCpuPerToken) {
-        System.out.printf(Locale.ROOT, "CPU during the job (cores over %.1f s; threads from /proc, polled every"
+    private static void printCores(PrintStream out, ThreadCpu.Breakdown cpu, double tokens, double bareCpuPerToken) {
+        out.printf(Locale.ROOT, "CPU during the job (cores over %.1f s; threads from /proc, polled every"
                 + " 0.2 s):%n", cpu.seconds());
         cpu.cpuSeconds().keySet().forEach(component ->
-                System.out.printf(Locale.ROOT, "  %-50s %5.2f%n", component, cpu.cores(component)));
+                out.printf(Locale.ROOT, "  %-50s %5.2f%n", component, cpu.cores(component)));
         double total = cpu.total() / cpu.seconds();
         double bareCores = tokens * bareCpuPerToken / cpu.seconds();
-        System.out.printf(Locale.ROOT, "  %-50s %5.2f%n", "total", total);
-        System.out.printf(Locale.ROOT, "the bare tokenizer would need %.2f cores for these tokens: the pipeline spends"
+        out.printf(Locale.ROOT, "  %-50s %5.2f%n", "total", total);
+        out.printf(Locale.ROOT, "the bare tokenizer would need %.2f cores for these tokens: the pipeline spends"
                 + " %.2f cores per core of tokenizing (CPU-time ratio bare / pipeline = %.2f)%n",
                 bareCores, total / bareCores, bareCores / total);
         double pipelineNs = cpu.total() / tokens * 1e9;
         double bareNs = bareCpuPerToken * 1e9;
-        System.out.printf(Locale.ROOT, "CPU per token: pipeline %.0f ns, bare tokenizer %.0f ns; the pipeline's own"
+        out.printf(Locale.ROOT, "CPU per token: pipeline %.0f ns, bare tokenizer %.0f ns; the pipeline's own"
                 + " work %.0f ns (0.8x of the bare rate would allow %.0f)%n", pipelineNs, bareNs, pipelineNs - bareNs,
                 bareNs / 0.8 - bareNs);
     }
