@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 tag="${1:-sluice:0.1.0}"
 ctx="$(mktemp -d)"
 mkdir -p "$ctx/lib"
-for jar in deploy/target/lib/*.jar; do
+for jar in deploy/cli/target/lib/*.jar; do
   name="$(basename "$jar")"
   case "$name" in
     flink-connector-*) cp "$jar" "$ctx/lib/" ;;             # connectors are not in the distribution
@@ -18,7 +18,7 @@ for jar in deploy/target/lib/*.jar; do
     *) cp "$jar" "$ctx/lib/" ;;
   esac
 done
-cp deploy/target/sluice-deploy-*.jar "$ctx/lib/sluice-deploy.jar"
+cp deploy/cli/target/sluice-cli-*.jar "$ctx/lib/sluice-cli.jar"
 cat > "$ctx/Dockerfile" <<'DOCKER'
 FROM flink:2.2.1-java17
 RUN apt-get update && apt-get install -y --no-install-recommends libtcmalloc-minimal4 && rm -rf /var/lib/apt/lists/*

@@ -11,7 +11,7 @@ import java.util.Set;
  * encoded by JTokkit. This class adds what Sluice needs around it: allowed specials, the token byte
  * table, BOS/EOS, and the one invalid-text behaviour of {@link Tokenizer}.
  */
-final class TiktokenTokenizer implements Tokenizer {
+public final class TiktokenTokenizer implements Tokenizer {
 
     private final String name;
     private final Encoding encoding;
@@ -44,7 +44,7 @@ final class TiktokenTokenizer implements Tokenizer {
     }
 
     /** The wrapped JTokkit encoding, for the benchmark that measures what this wrapper costs. */
-    Encoding jtokkit() {
+    public Encoding jtokkit() {
         return encoding;
     }
 

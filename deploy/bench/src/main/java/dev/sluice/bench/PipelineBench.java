@@ -1,0 +1,128 @@
+package dev.sluice.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.connectors.corpus.CorpusSources;
+import dev.sluice.runtime.DemoCorpus;
+import dev.sluice.runtime.Infrastructure;
+import dev.sluice.runtime.PipelineRunner;
+import dev.sluice.pipeline.PipelineConfig;
+import dev.sluice.pipeline.TokenizeJob;
+import dev.sluice.tokenizer.Tokenizer;
+import dev.sluice.tokenizer.Tokenizers;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * End-to-end TokenizeJob throughput (shards to committed Kafka batches, embedded broker and MiniCluster) against
+ * {@link ReferenceRates} measured in the same process with the same number of threads: the bare tokenizer on the
+ * same text, and the shards read and tokenized (then also sent to Kafka) without Flink.
+ */
+public final class PipelineBench {
+
+    /** Enough for the JIT to settle on Flink's and Kafka's hot paths (C2 still took 0.27 cores after one epoch). */
+    private static final int WARM_UP_EPOCHS = 8;
+
+    private PipelineBench() {}
+
+    public static int run(Path corpus, String tokenizer, int epochs, int parallelism) throws Exception {
+        List<String> texts = DemoCorpus.texts(corpus);
+        List<Path> shards = CorpusSources.listShards(List.of(corpus.toString()));
+        Tokenizer tok = Tokenizers.load(tokenizer);
+        ReferenceRates.tokenize(tok, texts, parallelism, 3); // warm-up
+        double bareBefore = ReferenceRates.tokenize(tok, texts, parallelism, 5).perSecond();
+        ReferenceRates.readAndTokenize(tok, shards, parallelism, 3); // warm-up
+        double readBefore = ReferenceRates.readAndTokenize(tok, shards, parallelism, 5).perSecond();
+
+        ObjectNode summary;
+        ThreadCpu.Breakdown jobCpu;
+        double readBeside;
+        double produce;
+        ThreadCpu.Breakdown produceCpu;
+        try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, parallelism + 2)) {
+            // The first job warms the JIT up (the MiniCluster runs in this JVM), as the references' warm-ups do.
+            job(infra, tokenizer, corpus, WARM_UP_EPOCHS, parallelism);
+            ThreadCpu cpu = ThreadCpu.startIfAvailable();
+            summary = job(infra, tokenizer, corpus, epochs, parallelism);
+            jobCpu = cpu == null ? null : cpu.stop();
+
+            // Kafka's cost is what sending adds to reading in the same conditions: the JVM after the job, with the
+            // MiniCluster and the broker idle in it.
+            readBeside = ReferenceRates.readAndTokenize(tok, shards, parallelism, 5).perSecond();
+            ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 10, infra.kafkaClient()); // warm-up
+            cpu = ThreadCpu.startIfAvailable();
+            produce = ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 10, infra.kafkaClient())
+                    .perSecond();
+            produceCpu = cpu == null ? null : cpu.stop();
+        }
+        double bareAfter = ReferenceRates.tokenize(tok, texts, parallelism, 5).perSecond();
+        double readAfter = ReferenceRates.readAndTokenize(tok, shards, parallelism, 5).perSecond();
+        // the faster of the two measurements is the reference: noise on a shared machine only lowers a rate
+        double bare = Math.max(bareBefore, bareAfter);
+        double read = Math.max(readBefore, readAfter);
+        double pipeline = summary.get("tokens_per_second").asDouble();
+
+        PrintStream out = System.out;
+        out.printf(Locale.ROOT, "corpus %s x %d epochs, %s, %d cores%n", corpus, epochs, tokenizer, parallelism);
+        out.printf(Locale.ROOT, "bare tokenizer:  %,.0f tokens/s (%d threads; %,.0f before the pipeline, %,.0f"
+                + " after, 5 s each)%n", bare, parallelism, bareBefore, bareAfter);
+        out.printf(Locale.ROOT, "read + tokenize (the connectors' shard reader feeding the tokenizer in the same %d"
+                + " threads; no Flink, no Kafka): %,.0f tokens/s = %.2f x bare; reading costs %.0f ns of CPU per"
+                + " token%n", parallelism, read, read / bare, parallelism * (1 / read - 1 / bare) * 1e9);
+        out.printf(Locale.ROOT, "read + tokenize + produce (the same, sending the ids to the embedded broker in"
+                + " batches of 64 x 1025, acks=all; no transactions, no Arrow): %,.0f tokens/s = %.2f x bare; Kafka"
+                + " costs %.0f ns of CPU per token (against read + tokenize just before, beside the idle broker and"
+                + " MiniCluster: %,.0f tokens/s)%n", produce, produce / bare,
+                parallelism * (1 / produce - 1 / readBeside) * 1e9, readBeside);
+        if (produceCpu != null) {
+            out.printf(Locale.ROOT, "  cores meanwhile: %.2f%n", produceCpu.total() / produceCpu.seconds());
+            produceCpu.cpuSeconds().keySet().forEach(component ->
+                    out.printf(Locale.ROOT, "    %-50s %5.2f%n", component, produceCpu.cores(component)));
+        }
+        out.printf(Locale.ROOT, "pipeline (shards -> committed Kafka batches, incl. job start, after a warm-up job):"
+                + " %,.0f tokens/s%n", pipeline);
+        out.printf(Locale.ROOT, "pipeline / bare = %.2f; pipeline / (read + tokenize + produce) = %.2f (what Flink's"
+                + " runtime, packing, sampling, Arrow, transactions and their JIT cost)%n", pipeline / bare,
+                pipeline / produce);
+        if (jobCpu != null) {
+            printCores(out, jobCpu, pipeline * summary.get("seconds").asDouble(), parallelism / bare);
+        }
+        out.println(summary);
+        return 0;
+    }
+
+    private static ObjectNode job(Infrastructure infra, String tokenizer, Path corpus, int epochs, int parallelism)
+            throws Exception {
+        var job = new TokenizeJob(config(tokenizer, corpus, epochs, parallelism));
+        return PipelineRunner.start(job, infra, true, 0).awaitSummary();
+    }
+
+    /**
+     * Where the cores went during the job, next to what the bare tokenizer would have needed for the same tokens:
+     * the gap is the pipeline's own cost per token, which no core count removes.
+     */
+    private static void printCores(PrintStream out, ThreadCpu.Breakdown cpu, double tokens, double bareCpuPerToken) {
+        out.printf(Locale.ROOT, "CPU during the job (cores over %.1f s; threads from /proc, polled every"
+                + " 0.2 s):%n", cpu.seconds());
+        cpu.cpuSeconds().keySet().forEach(component ->
+                out.printf(Locale.ROOT, "  %-50s %5.2f%n", component, cpu.cores(component)));
+        double total = cpu.total() / cpu.seconds();
+        double bareCores = tokens * bareCpuPerToken / cpu.seconds();
+        out.printf(Locale.ROOT, "  %-50s %5.2f%n", "total", total);
+        out.printf(Locale.ROOT, "the bare tokenizer would need %.2f cores for these tokens: the pipeline spends"
+                + " %.2f cores per core of tokenizing (CPU-time ratio bare / pipeline = %.2f)%n",
+                bareCores, total / bareCores, bareCores / total);
+        double pipelineNs = cpu.total() / tokens * 1e9;
+        double bareNs = bareCpuPerToken * 1e9;
+        out.printf(Locale.ROOT, "CPU per token: pipeline %.0f ns, bare tokenizer %.0f ns; the pipeline's own"
+                + " work %.0f ns (0.8x of the bare rate would allow %.0f)%n", pipelineNs, bareNs, pipelineNs - bareNs,
+                bareNs / 0.8 - bareNs);
+    }
+
+    private static PipelineConfig config(String tokenizer, Path corpus, int epochs, int parallelism) {
+        return new PipelineConfig("bench", tokenizer, 1024, 64, "bos_aligned", 1, 0.01, 1024, 1, parallelism, epochs, 0,
+                0, 0, List.of(new PipelineConfig.Source("corpus", List.of(corpus.toString()), 1.0, null, null)), null);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.sluice.cli;
+
+import dev.sluice.runtime.DemoCorpus;
+import dev.sluice.bench.DataWaitBench;
+import dev.sluice.bench.PipelineBench;
+import dev.sluice.bench.TokenizerBenchmark;
+import dev.sluice.bench.TrainerBench;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Benchmarks that print figures measured against a reference in the same run (never timed unit tests). */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"tokenizer: single-thread encode MB/s of gpt2 and marin vs bare JTokkit and DJL's Rust HF "
+                + "tokenizer on the same text.",
+                "pipeline: end-to-end tokens/s of the TokenizeJob (shards to committed Kafka batches) vs the bare "
+                        + "tokenizer on the same text and cores.",
+                "trainer: trainer FLOP/s vs plain matmul FLOP/s on the model's lm_head shape, same process.",
+                "datawait: the speedrun (pipeline and trainer together on this machine); the trainer's data-wait "
+                        + "fraction per step."})
+final class BenchCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", description = "tokenizer | pipeline | trainer | datawait")
+    String what;
+
+    @Option(names = "--corpus",
+            description = "directory of .jsonl, .jsonl.gz or .jsonl.zst shards (default: the demo corpus)")
+    Path corpus;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "measured passes; the best counts")
+    int repeats;
+
+    @Option(names = "--max-mb", defaultValue = "0", description = "use at most this many MB of text (0: all)")
+    int maxMb;
+
+    @Option(names = "--epochs", defaultValue = "128",
+            description = "pipeline: passes over the corpus in one job (long enough for the JIT to settle)")
+    int epochs;
+
+    @Option(names = "--parallelism", defaultValue = "2", description = "pipeline: cores (tokenizer tasks)")
+    int parallelism;
+
+    @Option(names = "--tokenizer", defaultValue = "gpt2", description = "pipeline: gpt2 | marin | hf:FILE")
+    String tokenizer;
+
+    @Option(names = "--config", defaultValue = "tiny", description = "trainer: the speedrun config")
+    Path speedrun;
+
+    @Option(names = "--steps", defaultValue = "5", description = "trainer: measured steps (after 2 warm-up steps)")
+    int steps;
+
+    @Option(names = "--batch", defaultValue = "0", description = "trainer: sequences per step (0: the config's first)")
+    int batch;
+
+    @Option(names = "--micro-batch", defaultValue = "-1",
+            description = "trainer: sequences per forward/backward pass (-1: the config's)")
+    int microBatch;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = corpus != null ? corpus : DemoCorpus.corpusDir();
+        return switch (what) {
+            case "tokenizer" -> TokenizerBenchmark.run(dir, maxMb, repeats);
+            case "pipeline" -> PipelineBench.run(dir, tokenizer, epochs, parallelism);
+            case "trainer" -> TrainerBench.run(speedrun, steps, batch, microBatch);
+            case "datawait" -> DataWaitBench.run(speedrun);
+            default -> throw new IllegalArgumentException("unknown benchmark '" + what
+                    + "'; known: tokenizer, pipeline, trainer, datawait");
+        };
+    }
+}

@@ -1,0 +1,102 @@
+package dev.sluice.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.runtime.DemoCorpus;
+import dev.sluice.runtime.Infrastructure;
+import dev.sluice.runtime.SpeedrunRunner;
+import dev.sluice.pipeline.PipelineConfig;
+import dev.sluice.trainer.SpeedrunConfig;
+import dev.sluice.runtime.Speedruns;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code sluice speedrun --config tiny}: pipeline + trainer on the embedded runtime, with the Web UI and a report. */
+@Command(name = "speedrun", mixinStandardHelpOptions = true,
+        description = {"Runs the whole speedrun on one machine: an embedded Kafka broker and Flink MiniCluster (Web UI "
+                + "printed), the TokenizeJob over the corpus and a TrainJob per tokenizer reading its topic as "
+                + "batches commit.",
+                "Writes results.json, metrics.jsonl, the checkpoint, curves.png and report.html into --out."})
+final class SpeedrunCommand implements Callable<Integer> {
+
+    @Option(names = "--config", required = true, description = "tiny, 150m, ... or a speedrun YAML")
+    Path config;
+
+    @Option(names = "--data", description = "pipeline YAML for the corpus (default: configs/pipeline-demo.yaml)")
+    Path data;
+
+    @Option(names = "--tokenizer", description = "gpt2, marin or hf:<file> instead of the config's")
+    String tokenizer;
+
+    @Option(names = "--tokenizers", description = "an A/B: comma-separated tokenizers, one trainer each")
+    String tokenizers;
+
+    @Option(names = "--out", description = "output directory (default: runs/<name>-<time>)")
+    Path out;
+
+    @Option(names = "--web-port", defaultValue = "8081", description = "the Flink Web UI port (0: any free)")
+    int webPort;
+
+    @Option(names = "--keep-ui", description = "keep the cluster and the Web UI up after the run, until Ctrl-C")
+    boolean keepUi;
+
+    @Option(names = "--bootstrap-servers", description = "an existing Kafka cluster instead of the embedded broker")
+    String bootstrapServers;
+
+    @Option(names = "--jobmanager", description = "host:port of an existing Flink cluster's REST endpoint")
+    String jobManager;
+
+    @Option(names = "--train-checkpoint-ms", defaultValue = "20000", description = "trainer checkpoint interval")
+    long trainCheckpointMs;
+
+    @Override
+    public Integer call() throws Exception {
+        SpeedrunConfig c = SpeedrunConfig.load(Speedruns.resolve(config));
+        List<String> names = tokenizers != null ? Arrays.stream(tokenizers.split(",")).map(String::trim).toList()
+                : List.of(tokenizer != null ? tokenizer : c.train().tokenizer());
+        PipelineConfig corpus = PipelineConfig.load(data != null ? data
+                : DemoCorpus.home().resolve("configs/pipeline-demo.yaml"));
+        Path outDir = out != null ? out : Speedruns.defaultOut(c.name());
+        SpeedrunRunner runner = new SpeedrunRunner(c, corpus, names, outDir, trainCheckpointMs);
+        CountDownLatch done = new CountDownLatch(1);
+        try (Infrastructure infra = Infrastructure.start(bootstrapServers, Map.of(), jobManager, webPort,
+                corpus.parallelism() + 4 * names.size() + 4)) {
+            Thread hook = new Thread(() -> {
+                System.err.println("\nsluice: stopping (cancelling jobs, closing Kafka and Flink)...");
+                runner.cancelAll();
+                infra.close();
+                done.countDown();
+            }, "sluice-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            System.err.println("Flink Web UI: " + infra.webUrl());
+            System.err.println("Kafka: " + infra.bootstrapServers());
+            System.err.printf(Locale.ROOT, "speedrun %s: %d steps, %,d tokens per tokenizer (%s); output %s%n", c.name(),
+                    c.schedules().totalSteps(), c.schedules().totalTokens(), String.join(", ", names), outDir);
+            ObjectNode summary = runner.run(infra, System.err);
+            summary.get("runs").fields().forEachRemaining(e -> System.err.printf(Locale.ROOT,
+                    "%s: validation bits per byte %.4f (loss %.4f) after %d steps%n", e.getKey(),
+                    e.getValue().get("val_bpb").asDouble(), e.getValue().get("val_loss").asDouble(),
+                    e.getValue().get("steps").asInt()));
+            System.err.println("report: " + outDir.resolve("report.html"));
+            System.out.println(summary);
+            System.out.flush();
+            if (keepUi) {
+                System.err.println("the cluster stays up: Flink Web UI at " + infra.webUrl() + " — Ctrl-C to stop");
+                done.await();
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException exiting) {
+                return 130; // Ctrl-C while the UI was kept up: the hook is already closing everything
+            }
+            runner.cancelAll();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,104 @@
+package dev.sluice.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.runtime.DemoCorpus;
+import dev.sluice.pipeline.DocumentSplit;
+import dev.sluice.tokenizer.Tokenizer;
+import dev.sluice.tokenizer.Tokenizers;
+import dev.sluice.trainer.Checkpoint;
+import dev.sluice.trainer.Flops;
+import dev.sluice.trainer.SpeedrunConfig;
+import dev.sluice.trainer.TextRows;
+import dev.sluice.trainer.Trainer;
+import java.io.BufferedWriter;
+import java.nio.file.Files;
+import dev.sluice.runtime.Speedruns;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sluice train-local}: the trainer core on a corpus tokenized in this process, no Kafka or Flink. For
+ * trying a config quickly; the streaming path is the TrainJob.
+ */
+@Command(name = "train-local", mixinStandardHelpOptions = true,
+        description = {"Trains a speedrun config on .jsonl.gz shards tokenized in-process (concat packing), with the "
+                + "validation split by text hash; writes metrics.jsonl and the checkpoint into --out and prints a "
+                + "JSON summary."})
+final class TrainLocalCommand implements Callable<Integer> {
+
+    @Option(names = "--config", required = true, description = "tiny, 150m, ... or a speedrun YAML")
+    Path config;
+
+    @Option(names = "--corpus", description = "directory of .jsonl.gz shards (default: the demo corpus)")
+    Path corpus;
+
+    @Option(names = "--out", description = "output directory (default: runs/<name>-local)")
+    Path out;
+
+    @Option(names = "--val-fraction", defaultValue = "0.02")
+    double valFraction;
+
+    @Override
+    public Integer call() throws Exception {
+        SpeedrunConfig c = SpeedrunConfig.load(Speedruns.resolve(config));
+        Tokenizer tok = Tokenizers.load(c.train().tokenizer());
+        Path outDir = out != null ? out : DemoCorpus.home().resolve("runs/" + c.name() + "-local");
+        Files.createDirectories(outDir);
+        List<String> train = new ArrayList<>();
+        List<String> val = new ArrayList<>();
+        for (String text : DemoCorpus.texts(corpus != null ? corpus : DemoCorpus.corpusDir())) {
+            (DocumentSplit.isValidation(text, valFraction) ? val : train).add(text);
+        }
+        int seqLen = c.model().seqLen();
+        List<int[]> trainRows = TextRows.of(tok, train, seqLen);
+        List<int[]> valRows = TextRows.of(tok, val, seqLen);
+        valRows = valRows.subList(0, Math.min(valRows.size(), Math.max(1, c.train().evalSequences())));
+        ObjectMapper json = new ObjectMapper();
+        long start = System.nanoTime();
+        Trainer.EvalResult last;
+        try (Trainer t = new Trainer(c, tok); BufferedWriter metrics = Files.newBufferedWriter(outDir.resolve("metrics.jsonl"))) {
+            int next = 0;
+            while (!t.done()) {
+                List<int[]> batch = new ArrayList<>();
+                for (int i = 0; i < t.nextBatchSize(); i++) {
+                    batch.add(trainRows.get(next++ % trainRows.size()));
+                }
+                Trainer.StepResult r = t.step(batch);
+                ObjectNode line = json.createObjectNode().put("step", r.step()).put("loss", r.loss())
+                        .put("lr_multiplier", r.lrMultiplier()).put("muon_momentum", r.muonMomentum())
+                        .put("batch_sequences", r.sequences()).put("long_window", r.longWindow())
+                        .put("tokens_per_second", r.tokens() / r.seconds())
+                        .put("flops_per_second", 3.0 * Flops.perToken(c.model()) * r.tokens() / r.seconds());
+                boolean evalNow = c.train().evalEvery() > 0 && (r.step() + 1) % c.train().evalEvery() == 0;
+                if (evalNow) {
+                    Trainer.EvalResult e = t.evaluate(valRows, 8);
+                    line.put("val_loss", e.loss()).put("val_bpb", e.bitsPerByte());
+                }
+                metrics.write(line.toString());
+                metrics.newLine();
+                System.err.printf(Locale.ROOT, "\rstep %d/%d  loss %.3f  %.0f tok/s   ", r.step() + 1,
+                        t.schedules().totalSteps(), r.loss(), r.tokens() / r.seconds());
+            }
+            System.err.println();
+            last = t.evaluate(valRows, 8);
+            Checkpoint.save(t, outDir);
+        }
+        ObjectNode summary = json.createObjectNode();
+        summary.put("name", c.name());
+        summary.put("steps", c.schedules().totalSteps());
+        summary.put("tokens", c.schedules().totalTokens());
+        summary.put("model_flops", Flops.modelFlops(c.model(), c.schedules().totalTokens()));
+        summary.put("training_seconds", (System.nanoTime() - start) / 1e9);
+        summary.put("val_loss", last.loss());
+        summary.put("val_bpb", last.bitsPerByte());
+        summary.put("checkpoint", outDir.toString());
+        System.out.println(summary);
+        return 0;
+    }
+}

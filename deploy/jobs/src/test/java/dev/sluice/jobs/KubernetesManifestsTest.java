@@ -1,0 +1,119 @@
+package dev.sluice.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.sluice.connectors.config.YamlConfig;
+import dev.sluice.pipeline.PipelineConfig;
+import dev.sluice.trainer.SpeedrunConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Every manifest in deploy/kubernetes parses, and the Flink and Kafka resources agree with the job configs. */
+class KubernetesManifestsTest {
+
+    static final Path DIR = Path.of("../kubernetes");
+    static List<JsonNode> docs = new ArrayList<>();
+    static PipelineConfig pipeline;
+    static SpeedrunConfig speedrun;
+
+    @BeforeAll
+    static void parse() throws Exception {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        List<Path> files;
+        try (Stream<Path> s = Files.list(DIR)) {
+            files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+        }
+        assertTrue(files.size() >= 4, "manifests: " + files);
+        for (Path f : files) {
+            try (var parser = yaml.getFactory().createParser(f.toFile())) {
+                var it = yaml.readValues(parser, JsonNode.class);
+                while (it.hasNext()) {
+                    JsonNode d = it.next();
+                    assertTrue(d.has("apiVersion") && d.has("kind") && d.path("metadata").has("name"), f + ": " + d);
+                    docs.add(d);
+                }
+            }
+        }
+        JsonNode cm = find("ConfigMap", "sluice-configs");
+        pipeline = YamlConfig.parse(cm.get("data").get("pipeline.yaml").asText(), PipelineConfig.class);
+        speedrun = SpeedrunConfig.parse(cm.get("data").get("speedrun.yaml").asText());
+    }
+
+    static JsonNode find(String kind, String name) {
+        return docs.stream().filter(d -> d.get("kind").asText().equals(kind)
+                && d.get("metadata").get("name").asText().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + kind + " " + name));
+    }
+
+    @Test
+    void kafkaTopicsAreTheOnesThePipelineWritesReplicatedThreeTimes() {
+        for (String split : List.of("train", "val")) {
+            JsonNode topic = find("KafkaTopic", pipeline.topic(split));
+            assertEquals(pipeline.partitions(), topic.get("spec").get("partitions").asInt());
+            assertEquals(3, topic.get("spec").get("replicas").asInt());
+            assertEquals("sluice", topic.get("metadata").get("labels").get("strimzi.io/cluster").asText());
+        }
+        JsonNode kafka = find("Kafka", "sluice");
+        assertEquals(pipeline.kafka().bootstrapServers(), kafka.get("metadata").get("name").asText()
+                + "-kafka-bootstrap." + kafka.get("metadata").get("namespace").asText() + ".svc:9092");
+        assertEquals(3, find("KafkaNodePool", "dual-role").get("spec").get("replicas").asInt());
+    }
+
+    @Test
+    void theTokenizeJobRunsThePipelineConfigWithItsParallelism() throws Exception {
+        JsonNode job = find("FlinkDeployment", "sluice-tokenize").get("spec");
+        JsonNode args = job.get("job").get("args");
+        assertEquals("tokenize", args.get(0).asText());
+        assertEquals("/opt/sluice/configs/pipeline.yaml", args.get(1).asText());
+        assertEquals(pipeline.kafka().bootstrapServers(), args.get(2).asText());
+        assertEquals(pipeline.parallelism(), job.get("job").get("parallelism").asInt());
+        Class.forName(job.get("job").get("entryClass").asText()).getMethod("main", String[].class);
+        assertTrue(mounts(job).contains("/opt/sluice/configs"));
+    }
+
+    @Test
+    void theTrainJobHasOneTrainerPerGpuOnThePipelinesTopics() throws Exception {
+        JsonNode job = find("FlinkDeployment", "sluice-train").get("spec");
+        JsonNode args = job.get("job").get("args");
+        assertEquals("train", args.get(0).asText());
+        assertEquals("/opt/sluice/configs/speedrun.yaml", args.get(1).asText());
+        assertEquals(pipeline.topic("train"), args.get(2).asText());
+        assertEquals(pipeline.topic("val"), args.get(3).asText());
+        assertEquals(pipeline.kafka().bootstrapServers(), args.get(4).asText());
+        assertEquals(1, job.get("job").get("parallelism").asInt());
+        assertEquals("1", job.get("flinkConfiguration").get("taskmanager.numberOfTaskSlots").asText());
+        JsonNode gpu = job.get("taskManager").get("podTemplate").get("spec").get("containers").get(0)
+                .get("resources").get("limits").get("nvidia.com/gpu");
+        assertEquals(job.get("taskManager").get("replicas").asInt(), gpu.asInt(), "one GPU per trainer");
+        assertTrue(speedrun.train().device().startsWith("gpu"), speedrun.train().device());
+        assertEquals(pipeline.tokenizer(), speedrun.train().tokenizer());
+        assertEquals(pipeline.seqLen(), speedrun.model().seqLen());
+        Class.forName(job.get("job").get("entryClass").asText()).getMethod("main", String[].class);
+    }
+
+    @Test
+    void theImageHasTheJarTheDeploymentsRun() throws Exception {
+        String script = Files.readString(DIR.resolve("build-image.sh"));
+        for (String name : List.of("sluice-tokenize", "sluice-train")) {
+            String jar = find("FlinkDeployment", name).get("spec").get("job").get("jarURI").asText();
+            assertTrue(jar.startsWith("local:///opt/flink/lib/"), jar);
+            assertTrue(script.contains(Path.of(jar.substring("local://".length())).getFileName().toString()), jar);
+        }
+    }
+
+    static List<String> mounts(JsonNode spec) {
+        List<String> paths = new ArrayList<>();
+        spec.get("podTemplate").get("spec").get("containers").get(0).get("volumeMounts")
+                .forEach(m -> paths.add(m.get("mountPath").asText()));
+        return paths;
+    }
+}

@@ -1,0 +1,143 @@
+package dev.sluice.runtime;
+
+import dev.sluice.runtime.embedded.EmbeddedFlink;
+import dev.sluice.runtime.embedded.EmbeddedKafka;
+import java.io.File;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * Where jobs run and data goes: a Kafka cluster and a Flink cluster, each either embedded in this JVM (the
+ * default: an in-process KRaft broker and a MiniCluster with the Web UI) or an existing one given by address.
+ */
+public final class Infrastructure implements AutoCloseable {
+
+    private final EmbeddedKafka embeddedKafka;
+    private final EmbeddedFlink embeddedFlink;
+    private final String bootstrapServers;
+    private final Map<String, String> kafkaProperties;
+    private final String flinkHost;
+    private final int flinkPort;
+    private String checkpointDir = new File(System.getProperty("java.io.tmpdir"), "sluice-checkpoints").toURI().toString();
+
+    private Infrastructure(EmbeddedKafka kafka, EmbeddedFlink flink, String bootstrapServers,
+                           Map<String, String> kafkaProperties, String flinkHost, int flinkPort) {
+        this.embeddedKafka = kafka;
+        this.embeddedFlink = flink;
+        this.bootstrapServers = bootstrapServers;
+        this.kafkaProperties = Map.copyOf(kafkaProperties);
+        this.flinkHost = flinkHost;
+        this.flinkPort = flinkPort;
+    }
+
+    /**
+     * Connects to what is given and embeds what is not.
+     *
+     * @param bootstrapServers an existing Kafka, or null for the embedded broker
+     * @param jobManager {@code host:port} of an existing Flink cluster's REST endpoint, or null for the MiniCluster
+     * @param webPort the MiniCluster's Web UI port (0: any free port)
+     */
+    public static Infrastructure start(String bootstrapServers, Map<String, String> kafkaProperties, String jobManager,
+                                       int webPort, int slots) {
+        EmbeddedKafka kafka = null;
+        EmbeddedFlink flink = null;
+        try {
+            if (bootstrapServers == null) {
+                kafka = EmbeddedKafka.start(0);
+                bootstrapServers = kafka.bootstrapServers();
+            }
+            String host;
+            int port;
+            if (jobManager == null) {
+                flink = EmbeddedFlink.start(webPort, slots);
+                host = "127.0.0.1";
+                port = flink.restPort();
+            } else {
+                int colon = jobManager.lastIndexOf(':');
+                if (colon < 0) {
+                    throw new IllegalArgumentException("--jobmanager must be host:port, got '" + jobManager + "'");
+                }
+                host = jobManager.substring(0, colon);
+                port = Integer.parseInt(jobManager.substring(colon + 1));
+            }
+            return new Infrastructure(kafka, flink, bootstrapServers, kafkaProperties, host, port);
+        } catch (RuntimeException e) {
+            closeQuietly(flink);
+            closeQuietly(kafka);
+            throw e;
+        }
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    /**
+     * Where jobs write checkpoints (a URI every TaskManager can reach: a shared file system or object store on a
+     * real cluster). Default: {@code <tmp>/sluice-checkpoints}.
+     */
+    public Infrastructure checkpointDir(String uri) {
+        if (uri != null) {
+            this.checkpointDir = uri;
+        }
+        return this;
+    }
+
+    public boolean isEmbedded() {
+        return embeddedFlink != null;
+    }
+
+    /** The Flink Web UI / REST address. */
+    public String webUrl() {
+        return "http://" + flinkHost + ":" + flinkPort;
+    }
+
+    /** Properties for every Kafka client: bootstrap servers plus what the config passes through (security, SASL, TLS). */
+    public Properties kafkaClient() {
+        Properties p = new Properties();
+        p.putAll(kafkaProperties);
+        p.put("bootstrap.servers", bootstrapServers);
+        return p;
+    }
+
+    /**
+     * An environment that submits to this Flink cluster over REST. No jars are shipped: the cluster must have
+     * Sluice's jars on its class path, as the embedded one (this JVM), {@code sluice cluster} (started from the
+     * build's jars) and the Kubernetes image (in /opt/flink/lib) do. Loaded by the parent class loader, DJL's native
+     * library then loads once per TaskManager, whatever the job restarts.
+     */
+    public StreamExecutionEnvironment environment(int restartAttempts) {
+        Configuration conf = new Configuration();
+        // Checkpoints hold operator state (the sampler's buffer can reach tens of MB): files, not the JobManager's heap.
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
+        if (restartAttempts <= 0) {
+            conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        } else {
+            conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+            conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, restartAttempts);
+            conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, java.time.Duration.ofSeconds(1));
+        }
+        return StreamExecutionEnvironment.createRemoteEnvironment(flinkHost, flinkPort, conf);
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(embeddedFlink);
+        closeQuietly(embeddedKafka);
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // shutting down anyway
+            }
+        }
+    }
+}

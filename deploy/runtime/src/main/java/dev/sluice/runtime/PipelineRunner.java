@@ -1,0 +1,91 @@
+package dev.sluice.runtime;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.connectors.kafka.KafkaTopics;
+import dev.sluice.pipeline.PipelineConfig;
+import dev.sluice.pipeline.TokenizeJob;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/** Runs a TokenizeJob on some {@link Infrastructure} and sums up a bounded run in one JSON object. */
+public final class PipelineRunner {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private PipelineRunner() {}
+
+    /** Prepares the topics and submits the job; returns once a bounded job finishes (the summary) or is running. */
+    public static Run start(TokenizeJob job, Infrastructure infra, boolean overwrite, int restartAttempts)
+            throws Exception {
+        PipelineConfig config = job.config();
+        Properties kafka = infra.kafkaClient();
+        String configured = config.kafka().properties().get("replication.factor");
+        short replication = configured != null ? Short.parseShort(configured) : KafkaTopics.defaultReplication(kafka);
+        KafkaTopics.prepare(kafka, job.topics(), config.partitions(), replication, overwrite);
+        StreamExecutionEnvironment env = infra.environment(restartAttempts);
+        job.build(env, kafka);
+        JobClient client = env.executeAsync("sluice tokenize " + config.dataset() + " (" + config.tokenizer() + ")");
+        return new Run(job, client);
+    }
+
+    /** A submitted TokenizeJob. */
+    public record Run(TokenizeJob job, JobClient client) {
+
+        /** Waits for a bounded run to end and sums it up. */
+        public ObjectNode awaitSummary() throws Exception {
+            JobExecutionResult result = client.getJobExecutionResult().get();
+            double seconds = result.getNetRuntime(java.util.concurrent.TimeUnit.MILLISECONDS) / 1e3;
+            return summary(job.config(), result.getAllAccumulatorResults(), seconds);
+        }
+    }
+
+    static ObjectNode summary(PipelineConfig config, Map<String, Object> acc, double seconds) {
+        ObjectNode s = JSON.createObjectNode();
+        s.put("job", "tokenize");
+        s.put("dataset", config.dataset());
+        s.put("tokenizer", config.tokenizer());
+        s.put("seq_len", config.seqLen());
+        s.put("seconds", Math.round(seconds * 100) / 100.0);
+        // Rejections happen before tokenizing: every tokenizer's branch counts the same records.
+        String first = prefix(config, config.tokenizers().get(0));
+        long docTokens = 0;
+        for (String t : config.tokenizers()) {
+            docTokens += count(acc, config.topic(t, "train") + ".doc_tokens") + count(acc, config.topic(t, "val") + ".doc_tokens");
+        }
+        s.put("tokens_per_second", Math.round(docTokens / Math.max(seconds, 1e-9)));
+        s.put("rejected_records", count(acc, first + ".rejected"));
+        s.put("invalid_utf8_records", count(acc, first + ".invalid_utf8"));
+        long dropped = 0;
+        for (String t : config.tokenizers()) {
+            dropped += count(acc, prefix(config, t) + ".dropped_tokens");
+        }
+        s.put("dropped_tokens", dropped);
+        ObjectNode topics = s.putObject("topics");
+        for (String t : config.tokenizers()) {
+            for (String split : new String[] {"train", "val"}) {
+                String topic = config.topic(t, split);
+                ObjectNode n = topics.putObject(topic);
+                long sequences = count(acc, topic + ".sequences");
+                n.put("documents", count(acc, topic + ".documents"));
+                n.put("sequences", sequences);
+                n.put("tokens", sequences * config.seqLen());
+                n.put("batches", count(acc, topic + ".batches"));
+            }
+        }
+        return s;
+    }
+
+    private static String prefix(PipelineConfig config, String tokenizer) {
+        String train = config.topic(tokenizer, "train");
+        return train.substring(0, train.length() - ".train".length());
+    }
+
+    private static long count(Map<String, Object> acc, String name) {
+        Object v = acc.get(name);
+        return v instanceof Number n ? n.longValue() : 0;
+    }
+}

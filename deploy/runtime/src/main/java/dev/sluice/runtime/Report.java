@@ -1,0 +1,169 @@
+package dev.sluice.runtime;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import javax.imageio.ImageIO;
+
+/** The run's report: a PNG of the loss and bits-per-byte curves and an HTML page that shows it with the results. */
+public final class Report {
+
+    private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
+        new Color(0x9467bd)};
+
+    private Report() {}
+
+    /** One trained run: its name (the tokenizer in an A/B), metrics lines and results.json. */
+    public record Run(String label, List<JsonNode> metrics, JsonNode results) {
+        public JsonNode info() {
+            return results.get("runs").get(0).get("run_info");
+        }
+    }
+
+    public static List<JsonNode> readMetrics(Path file) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> lines = new ArrayList<>();
+        if (Files.exists(file)) {
+            for (String l : Files.readAllLines(file)) {
+                if (!l.isBlank()) {
+                    lines.add(json.readTree(l));
+                }
+            }
+        }
+        return lines;
+    }
+
+    public static void write(Path dir, String title, List<Run> runs) throws IOException {
+        BufferedImage png = new BufferedImage(1000, 420, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = png.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, 1000, 420);
+        Map<String, List<double[]>> loss = new LinkedHashMap<>();
+        Map<String, List<double[]>> bpb = new LinkedHashMap<>();
+        for (Run r : runs) {
+            List<double[]> l = new ArrayList<>();
+            List<double[]> b = new ArrayList<>();
+            for (JsonNode m : r.metrics()) {
+                l.add(new double[] {m.get("step").asDouble() + 1, m.get("loss").asDouble()});
+                if (m.has("val_bpb")) {
+                    b.add(new double[] {m.get("step").asDouble() + 1, m.get("val_bpb").asDouble()});
+                }
+            }
+            JsonNode info = r.info();
+            if (info.has("eval/bpb") && !r.metrics().isEmpty()) { // the final evaluation, after the last step
+                b.add(new double[] {info.get("steps").asDouble(), info.get("eval/bpb").asDouble()});
+            }
+            loss.put(r.label(), l);
+            bpb.put(r.label(), b);
+        }
+        plot(g, 0, "training loss (nats/token)", loss);
+        plot(g, 500, "validation bits per byte", bpb);
+        g.dispose();
+        ImageIO.write(png, "png", dir.resolve("curves.png").toFile());
+
+        StringBuilder rows = new StringBuilder();
+        for (Run r : runs) {
+            JsonNode i = r.info();
+            rows.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%,d</td><td>%,d</td><td>%.3g</td>"
+                            + "<td>%.1f s</td><td><b>%.4f</b></td><td>%.4f</td></tr>%n", esc(r.label()),
+                    esc(i.path("tokenizer").asText()), i.path("model_size").asLong(), i.path("total_tokens").asLong(),
+                    i.path("model_flops").asDouble(), i.path("training_time").asDouble(), i.path("eval/bpb").asDouble(),
+                    i.path("eval/loss").asDouble()));
+        }
+        String html = """
+                <!doctype html>
+                <html><head><meta charset="utf-8"><title>%s</title>
+                <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}
+                td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}</style></head>
+                <body><h1>%s</h1>
+                <table><tr><th>run</th><th>tokenizer</th><th>parameters</th><th>tokens</th><th>model FLOPs</th>
+                <th>training time</th><th>val bits/byte</th><th>val loss</th></tr>
+                %s</table>
+                <p><img src="curves.png" alt="training loss and validation bits per byte"></p>
+                <p>Per-step metrics: <code>metrics.jsonl</code>; results: <code>results.json</code>.</p>
+                </body></html>
+                """.formatted(esc(title), esc(title), rows);
+        Files.writeString(dir.resolve("report.html"), html);
+    }
+
+    private static void plot(Graphics2D g, int x0, String title, Map<String, List<double[]>> series) {
+        int left = x0 + 60;
+        int top = 40;
+        int width = 410;
+        int height = 320;
+        double minX = Double.MAX_VALUE;
+        double maxX = -Double.MAX_VALUE;
+        double minY = Double.MAX_VALUE;
+        double maxY = -Double.MAX_VALUE;
+        for (List<double[]> s : series.values()) {
+            for (double[] p : s) {
+                minX = Math.min(minX, p[0]);
+                maxX = Math.max(maxX, p[0]);
+                minY = Math.min(minY, p[1]);
+                maxY = Math.max(maxY, p[1]);
+            }
+        }
+        g.setColor(Color.BLACK);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+        g.drawString(title, left, 25);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        g.drawRect(left, top, width, height);
+        if (minX > maxX) {
+            g.drawString("no points yet", left + 10, top + 20);
+            return;
+        }
+        if (maxY - minY < 1e-9) {
+            maxY = minY + 1;
+        }
+        if (maxX - minX < 1e-9) {
+            maxX = minX + 1;
+        }
+        for (int t = 0; t <= 4; t++) {
+            double v = minY + (maxY - minY) * t / 4;
+            int y = top + height - (int) (height * t / 4.0);
+            g.setColor(new Color(0xdddddd));
+            g.drawLine(left, y, left + width, y);
+            g.setColor(Color.DARK_GRAY);
+            g.drawString(String.format(Locale.ROOT, "%.2f", v), x0 + 8, y + 4);
+        }
+        g.drawString("step " + (long) minX, left, top + height + 16);
+        g.drawString("step " + (long) maxX, left + width - 60, top + height + 16);
+        int k = 0;
+        for (var e : series.entrySet()) {
+            g.setColor(COLORS[k % COLORS.length]);
+            g.setStroke(new BasicStroke(1.6f));
+            int px = -1;
+            int py = -1;
+            for (double[] p : e.getValue()) {
+                int x = left + (int) ((p[0] - minX) / (maxX - minX) * width);
+                int y = top + height - (int) ((p[1] - minY) / (maxY - minY) * height);
+                if (px >= 0) {
+                    g.drawLine(px, py, x, y);
+                }
+                g.fillOval(x - 2, y - 2, 4, 4);
+                px = x;
+                py = y;
+            }
+            g.drawString(e.getKey(), left + width - 110, top + 18 + 15 * k);
+            k++;
+        }
+    }
+
+    private static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+}

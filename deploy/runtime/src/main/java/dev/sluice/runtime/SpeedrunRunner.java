@@ -1,0 +1,185 @@
+package dev.sluice.runtime;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.pipeline.PipelineConfig;
+import dev.sluice.pipeline.TokenizeJob;
+import dev.sluice.trainer.SpeedrunConfig;
+import dev.sluice.trainer.job.TrainJobConfig;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.flink.core.execution.JobClient;
+
+/**
+ * The whole speedrun on one {@link Infrastructure}: the TokenizeJob writes the corpus for each tokenizer while one
+ * TrainJob per tokenizer trains from its topic as batches commit. Shows a live progress line, and at the end
+ * writes results, metrics, checkpoints and the report into the output directory.
+ */
+public final class SpeedrunRunner {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final SpeedrunConfig speedrun;
+    private final PipelineConfig data;
+    private final List<String> tokenizers;
+    private final Path out;
+    private final long trainCheckpointMs;
+    private final List<JobClient> jobs = new ArrayList<>();
+
+    public SpeedrunRunner(SpeedrunConfig speedrun, PipelineConfig data, List<String> tokenizers, Path out,
+                          long trainCheckpointMs) {
+        this.speedrun = speedrun;
+        this.tokenizers = List.copyOf(tokenizers);
+        this.data = data.forRun("speedrun-" + speedrun.name(), String.join(",", tokenizers), speedrun.model().seqLen());
+        this.out = out;
+        this.trainCheckpointMs = trainCheckpointMs;
+    }
+
+    private Path dirOf(String tokenizer) {
+        return tokenizers.size() == 1 ? out : out.resolve(tokenizer.replaceAll("[^A-Za-z0-9_.-]", "_"));
+    }
+
+    /** Runs to the end; returns the summary (per tokenizer: val bpb and the results.json fields). */
+    public ObjectNode run(Infrastructure infra, PrintStream progress) throws Exception {
+        Files.createDirectories(out);
+        TokenizeJob tokenize = new TokenizeJob(data); // checks the corpus and tokenizers before anything starts
+        List<TrainJobConfig> trains = new ArrayList<>();
+        for (String t : tokenizers) {
+            SpeedrunConfig c = speedrun.withTokenizer(t);
+            trains.add(new TrainJobConfig(c, data.topic(t, "train"), data.topic(t, "val"),
+                    dirOf(t).toAbsolutePath().toString(), trainCheckpointMs, false, 0));
+        }
+        long start = System.nanoTime();
+        PipelineRunner.Run pipeline = PipelineRunner.start(tokenize, infra, true, 3);
+        jobs.add(pipeline.client());
+        progress.println("TokenizeJob submitted: " + String.join(", ", tokenize.topics()));
+        waitForFirstBatches(infra, trains);
+        List<JobClient> trainClients = new ArrayList<>();
+        for (TrainJobConfig t : trains) {
+            JobClient client = TrainRunner.start(t, infra, 3);
+            jobs.add(client);
+            trainClients.add(client);
+            progress.println("TrainJob submitted: " + t.speedrun().name() + " on " + t.trainTopic());
+        }
+        watch(trains, trainClients, pipeline, start, progress);
+        JsonNode pipelineSummary = pipeline.client().getJobStatus().get().isGloballyTerminalState()
+                ? pipeline.awaitSummary() : null;
+
+        List<Report.Run> runs = new ArrayList<>();
+        ObjectNode summary = JSON.createObjectNode();
+        summary.put("name", speedrun.name());
+        summary.put("seconds", (System.nanoTime() - start) / 1e9);
+        summary.put("out", out.toString());
+        ObjectNode per = summary.putObject("runs");
+        for (int i = 0; i < trains.size(); i++) {
+            TrainJobConfig t = trains.get(i);
+            JsonNode results = TrainRunner.awaitResults(trainClients.get(i), t);
+            Path dir = Path.of(t.outDir());
+            runs.add(new Report.Run(tokenizers.get(i), Report.readMetrics(dir.resolve("metrics.jsonl")), results));
+            JsonNode info = results.get("runs").get(0).get("run_info");
+            double waitSum = 0;
+            double waitMax = 0;
+            for (JsonNode m : runs.get(i).metrics()) {
+                waitSum += m.get("data_wait_fraction").asDouble();
+                waitMax = Math.max(waitMax, m.get("data_wait_fraction").asDouble());
+            }
+            per.putObject(tokenizers.get(i))
+                    .put("data_wait_fraction_mean", waitSum / Math.max(1, runs.get(i).metrics().size()))
+                    .put("data_wait_fraction_max", waitMax)
+                    .put("val_bpb", info.path("eval/bpb").asDouble())
+                    .put("val_loss", info.path("eval/loss").asDouble())
+                    .put("steps", info.path("steps").asInt())
+                    .put("total_tokens", info.path("total_tokens").asLong())
+                    .put("model_flops", info.path("model_flops").asDouble())
+                    .put("training_time", info.path("training_time").asDouble())
+                    .put("dir", dir.toString());
+        }
+        if (pipelineSummary != null) {
+            summary.set("pipeline", pipelineSummary);
+        }
+        Report.write(out, "Sluice speedrun: " + speedrun.name(), runs);
+        Files.writeString(out.resolve("summary.json"), summary.toPrettyString());
+        return summary;
+    }
+
+    /** The trainers start once their topics hold a first committed batch (the pre-flight check needs one). */
+    private void waitForFirstBatches(Infrastructure infra, List<TrainJobConfig> trains) throws Exception {
+        long deadline = System.currentTimeMillis() + 120_000;
+        for (TrainJobConfig t : trains) {
+            while (true) {
+                try (var admin = org.apache.kafka.clients.admin.Admin.create(infra.kafkaClient())) {
+                    if (dev.sluice.connectors.kafka.KafkaTopics.recordCount(admin, t.trainTopic()) > 0) {
+                        break;
+                    }
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IllegalStateException("no batch reached " + t.trainTopic() + " within 2 minutes");
+                }
+                Thread.sleep(250);
+            }
+        }
+    }
+
+    private void watch(List<TrainJobConfig> trains, List<JobClient> clients, PipelineRunner.Run pipeline, long start,
+                       PrintStream progress) throws Exception {
+        while (true) {
+            boolean allDone = true;
+            StringBuilder line = new StringBuilder("\r");
+            for (int i = 0; i < trains.size(); i++) {
+                TrainJobConfig t = trains.get(i);
+                Path dir = Path.of(t.outDir());
+                if (clients.get(i).getJobStatus().get().isGloballyTerminalState() && !Files.exists(dir.resolve("results.json"))) {
+                    clients.get(i).getJobExecutionResult().get(); // surfaces the job's failure
+                    throw new IllegalStateException("TrainJob " + t.trainTopic() + " ended without results");
+                }
+                allDone &= Files.exists(dir.resolve("results.json"));
+                line.append(progressOf(t, Report.readMetrics(dir.resolve("metrics.jsonl")), start,
+                        trains.size() > 1 ? tokenizers.get(i) : null));
+            }
+            progress.print(line + "   ");
+            progress.flush();
+            if (allDone) {
+                progress.println();
+                return;
+            }
+            if (pipeline.client().getJobStatus().get().isGloballyTerminalState()) {
+                pipeline.client().getJobExecutionResult().get(); // a failed pipeline fails the run
+            }
+            Thread.sleep(1000);
+        }
+    }
+
+    private static String progressOf(TrainJobConfig t, List<JsonNode> metrics, long start, String label) {
+        int total = t.speedrun().schedules().totalSteps();
+        String prefix = label == null ? "" : label + ": ";
+        if (metrics.isEmpty()) {
+            return prefix + "step 0/" + total + " (waiting for data)  ";
+        }
+        JsonNode last = metrics.get(metrics.size() - 1);
+        int step = last.get("step").asInt() + 1;
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        // by tokens, not steps: later steps are bigger (the batch-size schedule)
+        double done = last.get("tokens").asDouble();
+        double eta = elapsed / done * (t.speedrun().schedules().totalTokens() - done);
+        return String.format(Locale.ROOT, "%sstep %d/%d  loss %.3f  %,.0f tok/s  ETA %dm%02ds  ", prefix, step, total,
+                last.get("loss").asDouble(), last.get("tokens_per_second").asDouble(), (int) eta / 60, (int) eta % 60);
+    }
+
+    /** Cancels whatever is still running (Ctrl-C, or a failure). */
+    public void cancelAll() {
+        for (JobClient j : jobs) {
+            try {
+                if (!j.getJobStatus().get().isGloballyTerminalState()) {
+                    j.cancel().get();
+                }
+            } catch (Exception ignored) {
+                // shutting down anyway
+            }
+        }
+    }
+}

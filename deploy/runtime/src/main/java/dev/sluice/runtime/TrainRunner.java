@@ -1,0 +1,48 @@
+package dev.sluice.runtime;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.trainer.job.TrainJob;
+import dev.sluice.trainer.job.TrainJobConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/** Runs a TrainJob on some {@link Infrastructure} and reads back its results.json. */
+public final class TrainRunner {
+
+    private TrainRunner() {}
+
+    /** Checks the topic, submits the job and returns at once. */
+    public static JobClient start(TrainJobConfig config, Infrastructure infra, int restartAttempts) throws Exception {
+        TrainJob job = new TrainJob(config);
+        job.preflight(infra.kafkaClient());
+        StreamExecutionEnvironment env = infra.environment(restartAttempts);
+        job.build(env, infra.kafkaClient());
+        return env.executeAsync("sluice train " + config.speedrun().name() + " on " + config.trainTopic());
+    }
+
+    /**
+     * Waits until the trainer has written results.json (the schedule is done) or the job has ended, then cancels
+     * an unbounded job that is still reading; returns the results, or fails if the job failed first.
+     */
+    public static JsonNode awaitResults(JobClient client, TrainJobConfig config) throws Exception {
+        Path results = Path.of(config.outDir(), "results.json");
+        while (!Files.exists(results)) {
+            if (client.getJobStatus().get().isGloballyTerminalState()) {
+                client.getJobExecutionResult().get(); // rethrows the job's failure
+                if (!Files.exists(results)) {
+                    throw new IllegalStateException("the TrainJob ended before its schedule was done: the topic "
+                            + config.trainTopic() + " holds fewer sequences than the run needs");
+                }
+                break;
+            }
+            Thread.sleep(200);
+        }
+        if (!client.getJobStatus().get().isGloballyTerminalState()) {
+            client.cancel().get();
+        }
+        return new ObjectMapper().readTree(results.toFile());
+    }
+}

@@ -1,0 +1,71 @@
+package dev.sluice.runtime.embedded;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.JobManagerOptions;
+import org.apache.flink.configuration.MetricOptions;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+
+/**
+ * A Flink MiniCluster with the Web UI, every server bound to 127.0.0.1. Jobs are submitted to it through a
+ * remote environment pointed at its REST address, exactly as to a real cluster.
+ */
+public final class EmbeddedFlink implements AutoCloseable {
+
+    private final MiniCluster cluster;
+
+    private EmbeddedFlink(MiniCluster cluster) {
+        this.cluster = cluster;
+    }
+
+    /** Starts a cluster whose Web UI listens on {@code uiPort} (0 picks a free one). */
+    public static EmbeddedFlink start(int uiPort, int slots) {
+        Configuration conf = new Configuration();
+        conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+        conf.set(RestOptions.ADDRESS, "127.0.0.1");
+        conf.set(RestOptions.PORT, uiPort);
+        conf.set(JobManagerOptions.BIND_HOST, "127.0.0.1");
+        conf.set(JobManagerOptions.ADDRESS, "127.0.0.1");
+        conf.set(TaskManagerOptions.BIND_HOST, "127.0.0.1");
+        conf.set(TaskManagerOptions.HOST, "127.0.0.1");
+        conf.set(TaskManagerOptions.NUM_TASK_SLOTS, slots);
+        conf.set(MetricOptions.METRIC_FETCHER_UPDATE_INTERVAL, java.time.Duration.ofSeconds(1));
+        conf.setString("taskmanager.memory.network.min", "128m");
+        conf.setString("taskmanager.memory.network.max", "128m");
+        MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
+                .setConfiguration(conf)
+                .setNumTaskManagers(1)
+                .setNumSlotsPerTaskManager(slots)
+                .build());
+        try {
+            cluster.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("could not start the Flink MiniCluster: " + e.getMessage(), e);
+        }
+        return new EmbeddedFlink(cluster);
+    }
+
+    /** The REST (and Web UI) address, e.g. {@code http://127.0.0.1:8081}. */
+    public String webUrl() {
+        try {
+            return cluster.getRestAddress().get().toString();
+        } catch (Exception e) {
+            throw new IllegalStateException("MiniCluster has no REST address", e);
+        }
+    }
+
+    public int restPort() {
+        return java.net.URI.create(webUrl()).getPort();
+    }
+
+    public MiniCluster cluster() {
+        return cluster;
+    }
+
+    @Override
+    public void close() throws Exception {
+        cluster.close();
+    }
+}

@@ -1,0 +1,216 @@
+package dev.sluice.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.connectors.batch.BatchMeta;
+import dev.sluice.connectors.batch.TokenBatch;
+import dev.sluice.connectors.config.YamlConfig;
+import dev.sluice.runtime.cluster.LocalCluster;
+import dev.sluice.pipeline.PipelineConfig;
+import dev.sluice.pipeline.TokenizeJob;
+import dev.sluice.tokenizer.Tokenizers;
+import dev.sluice.trainer.Micro;
+import dev.sluice.trainer.SpeedrunConfig;
+import dev.sluice.trainer.job.TrainJobConfig;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.core.execution.JobClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Fault injection on a real multi-process cluster (Flink JobManager + 2 TaskManagers, 3 Kafka brokers, each its
+ * own JVM): kill a TaskManager during the TokenizeJob, a Kafka broker during a run, and the trainer's TaskManager
+ * mid-training. Each test says what it injected and what it counted.
+ */
+@Timeout(600)
+class LocalClusterFaultTest {
+
+    @TempDir
+    static Path dir;
+
+    static LocalCluster cluster;
+    static Infrastructure infra;
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void start() throws Exception {
+        // below the ephemeral port range, and apart from other runs on the same machine
+        cluster = new LocalCluster(dir.resolve("cluster"), 10000 + (int) (ProcessHandle.current().pid() % 90) * 100);
+        cluster.start();
+        infra = Infrastructure.start(cluster.bootstrapServers(), Map.of(), cluster.jobManager(), 0, 0)
+                .checkpointDir(cluster.describe().get("checkpoints").asText());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (infra != null) {
+            infra.close();
+        }
+        if (cluster != null) {
+            cluster.stop();
+        }
+    }
+
+    static PipelineConfig corpus(String dataset, int epochs, int seqLen) {
+        return YamlConfig.parse("""
+                dataset: %s
+                tokenizer: gpt2
+                seq_len: %d
+                batch_sequences: 8
+                val_fraction: 0.05
+                parallelism: 2
+                epochs: %d
+                checkpoint_interval_ms: 500
+                sources:
+                  - {name: sotu, paths: ["%s"]}
+                  - {name: kjv, paths: ["%s"]}
+                """.formatted(dataset, seqLen, epochs, Path.of("../../data/corpus/sotu-*.jsonl.gz").toAbsolutePath(),
+                Path.of("../../data/corpus/kjv-*.jsonl.gz").toAbsolutePath()), PipelineConfig.class);
+    }
+
+    static JsonNode rest(String path) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://" + cluster.jobManager() + path)).build(), HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(r.body());
+    }
+
+    static void awaitCompletedCheckpoint(JobClient job) throws Exception {
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (rest("/jobs/" + job.getJobID() + "/checkpoints").path("counts").path("completed").asInt() < 1) {
+            assertTrue(System.currentTimeMillis() < deadline, "no checkpoint completed");
+            Thread.sleep(200);
+        }
+    }
+
+    /** The TaskManager (our process name = its resource id) running the vertex whose name contains {@code part}. */
+    static String taskManagerOf(JobClient job, String part) throws Exception {
+        for (JsonNode v : rest("/jobs/" + job.getJobID()).get("vertices")) {
+            if (v.get("name").asText().contains(part)) {
+                JsonNode tms = rest("/jobs/" + job.getJobID() + "/vertices/" + v.get("id").asText() + "/taskmanagers");
+                return tms.get("taskmanagers").get(0).get("taskmanager-id").asText();
+            }
+        }
+        throw new AssertionError("no vertex named *" + part + "*");
+    }
+
+    @Test
+    void killingATaskManagerDuringTheTokenizeJobLosesAndRepeatsNothing() throws Exception {
+        PipelineConfig c = corpus("fault-tm", 3, 128);
+        PipelineRunner.Run run = PipelineRunner.start(new TokenizeJob(c), infra, true, 5);
+        awaitCompletedCheckpoint(run.client());
+        String victim = taskManagerOf(run.client(), "tokenize");
+        assertTrue(cluster.kill(victim, true));
+        System.err.println("injected: SIGKILL of " + victim + " during the TokenizeJob");
+        cluster.restart(victim); // the cluster gets its capacity back, as a supervisor would
+        ObjectNode summary = run.awaitSummary();
+        BatchMeta meta = BatchMeta.of(Tokenizers.load("gpt2"), 128);
+        for (String split : List.of("train", "val")) {
+            Set<Long> ids = new HashSet<>();
+            long rows = 0;
+            for (List<TokenBatch> batches : Topics.read(cluster.bootstrapServers(), c.topic(split), meta).values()) {
+                for (TokenBatch b : batches) {
+                    for (long id : b.seqIds()) {
+                        assertTrue(ids.add(id), "seq_id " + id + " twice in " + c.topic(split));
+                        rows++;
+                    }
+                }
+            }
+            assertEquals(summary.get("topics").get(c.topic(split)).get("sequences").asLong(), rows);
+            System.err.printf("counted: %s holds %d sequences, each seq_id once%n", c.topic(split), rows);
+        }
+        assertEquals(3, replicas(c.topic("train")));
+    }
+
+    static int replicas(String topic) throws Exception {
+        var p = new java.util.Properties();
+        p.put("bootstrap.servers", cluster.bootstrapServers());
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+            return admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().get(0).replicas()
+                    .size();
+        }
+    }
+
+    /** The micro model, trained long enough (80 steps) to be killed in the middle. */
+    static SpeedrunConfig speedrun() {
+        return Micro.config("train_tokens: 4608", "train_tokens: 30720", "eval_every: 4", "eval_every: 10");
+    }
+
+    static List<JsonNode> metrics(Path out) throws Exception {
+        return Report.readMetrics(out.resolve("metrics.jsonl"));
+    }
+
+    @Test
+    void killingTheTrainersTaskManagerResumesWithTheLossesOfAnUninterruptedRun() throws Exception {
+        PipelineConfig c = corpus("fault-trainer", 1, 64);
+        PipelineRunner.start(new TokenizeJob(c), infra, true, 5).awaitSummary();
+        SpeedrunConfig s = speedrun();
+        Path straight = dir.resolve("straight");
+        var reference = new TrainJobConfig(s, c.topic("train"), c.topic("val"), straight.toString(), 300, true, 0);
+        TrainRunner.awaitResults(TrainRunner.start(reference, infra, 5), reference);
+
+        Path killed = dir.resolve("killed");
+        var job = new TrainJobConfig(s, c.topic("train"), c.topic("val"), killed.toString(), 300, true, 0);
+        JobClient client = TrainRunner.start(job, infra, 5);
+        while (metrics(killed).size() < 20) {
+            Thread.sleep(100);
+        }
+        String victim = taskManagerOf(client, "trainer");
+        assertTrue(cluster.kill(victim, true));
+        int stepAtKill = metrics(killed).size();
+        System.err.println("injected: SIGKILL of " + victim + " (the trainer's TaskManager) after step " + stepAtKill);
+        cluster.restart(victim);
+        TrainRunner.awaitResults(client, job);
+        String restores = Files.readString(killed.resolve("restores.jsonl"));
+        List<JsonNode> a = metrics(straight);
+        List<JsonNode> b = metrics(killed);
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.get(i).get("loss"), b.get(i).get("loss"), "loss at step " + i);
+            assertEquals(a.get(i).get("seq_id_hash"), b.get(i).get("seq_id_hash"), "sequences of step " + i);
+        }
+        System.err.printf("counted: %d steps, losses and sequences equal to the uninterrupted run; restores: %s",
+                b.size(), restores);
+    }
+
+    @Test
+    void killingAKafkaBrokerMidRunLetsPipelineAndTrainerContinue() throws Exception {
+        PipelineConfig c = corpus("fault-broker", 2, 64);
+        PipelineRunner.Run pipeline = PipelineRunner.start(new TokenizeJob(c), infra, true, 5);
+        awaitCompletedCheckpoint(pipeline.client());
+        Path out = dir.resolve("broker");
+        var job = new TrainJobConfig(speedrun(), c.topic("train"), c.topic("val"), out.toString(), 500, false, 0);
+        JobClient trainer = TrainRunner.start(job, infra, 5);
+        while (metrics(out).size() < 5) {
+            Thread.sleep(100);
+        }
+        assertTrue(cluster.kill("kafka-2", true));
+        System.err.println("injected: SIGKILL of kafka-2 after trainer step " + metrics(out).size());
+        try {
+            ObjectNode summary = pipeline.awaitSummary();
+            JsonNode results = TrainRunner.awaitResults(trainer, job);
+            assertEquals(0, summary.get("rejected_records").asInt());
+            assertEquals(job.speedrun().schedules().totalTokens(),
+                    results.get("runs").get(0).get("run_info").get("total_tokens").asLong());
+            System.err.printf("counted: pipeline wrote %d train sequences, trainer finished %d steps with one broker down%n",
+                    summary.get("topics").get(c.topic("train")).get("sequences").asLong(), metrics(out).size());
+        } finally {
+            cluster.restart("kafka-2");
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package dev.sluice.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.connectors.config.YamlConfig;
+import dev.sluice.pipeline.PipelineConfig;
+import dev.sluice.pipeline.TokenizeJob;
+import dev.sluice.trainer.Micro;
+import dev.sluice.trainer.SpeedrunConfig;
+import dev.sluice.trainer.job.TrainJobConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The TrainJob on a real broker and MiniCluster, reading what the TokenizeJob wrote: it trains, evaluates,
+ * writes results, refuses a topic of the wrong shape, and after an injected failure resumes from its Flink
+ * checkpoint with exactly the losses and sequences of a run that never stopped.
+ */
+class TrainJobTest {
+
+    static Infrastructure infra;
+    static PipelineConfig pipeline;
+
+    @TempDir
+    Path out;
+
+    @BeforeAll
+    static void writeTopics() throws Exception {
+        infra = Infrastructure.start(null, Map.of(), null, 0, 8);
+        pipeline = YamlConfig.parse("""
+                dataset: trainjob
+                tokenizer: gpt2
+                seq_len: 64
+                batch_sequences: 4
+                val_fraction: 0.05
+                parallelism: 2
+                checkpoint_interval_ms: 500
+                sources: [{name: sotu, paths: ["../../data/corpus/sotu-00000.jsonl.gz"]}]
+                """, PipelineConfig.class);
+        PipelineRunner.start(new TokenizeJob(pipeline), infra, false, 0).awaitSummary();
+    }
+
+    @AfterAll
+    static void stop() {
+        infra.close();
+    }
+
+    TrainJobConfig job(Path dir, int failAt) {
+        return new TrainJobConfig(Micro.config(), pipeline.topic("train"), pipeline.topic("val"),
+                dir.toString(), 150, true, failAt);
+    }
+
+    static List<JsonNode> metrics(Path dir) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> lines = new ArrayList<>();
+        for (String l : Files.readAllLines(dir.resolve("metrics.jsonl"))) {
+            lines.add(json.readTree(l));
+        }
+        return lines;
+    }
+
+    @Test
+    void afterAKillAndRestoreTheLossesAndSequencesEqualAnUninterruptedRun() throws Exception {
+        Path straightDir = out.resolve("straight");
+        TrainJobConfig straight = job(straightDir, 0);
+        JsonNode results = TrainRunner.awaitResults(TrainRunner.start(straight, infra, 0), straight);
+        List<JsonNode> a = metrics(straightDir);
+        assertEquals(12, a.size(), "steps: 4608 tokens / 64 per row / (4+8) rows per round = 6 rounds x 2 phases");
+        assertEquals(4, a.get(0).get("batch_sequences").asInt());
+        assertEquals(8, a.get(11).get("batch_sequences").asInt());
+        assertTrue(a.get(11).get("loss").asDouble() < a.get(0).get("loss").asDouble(), "loss fell");
+        assertTrue(a.get(3).has("val_bpb"), "evaluated every 4 steps");
+        for (String field : List.of("lr", "muon_momentum", "tokens_per_second", "flops_per_second", "mfu",
+                "data_wait_fraction")) {
+            assertTrue(a.get(5).has(field), field);
+        }
+        JsonNode run = results.get("runs").get(0).get("run_info");
+        assertEquals(4608, run.get("total_tokens").asLong());
+        assertTrue(run.get("eval/bpb").asDouble() > 0);
+        assertEquals(3.0 * run.get("flops_per_token").asLong() * 4608, run.get("model_flops").asDouble(), 1);
+        assertTrue(Files.exists(straightDir.resolve("checkpoint/checkpoint.bin")));
+
+        Path failedDir = out.resolve("failed");
+        TrainJobConfig failing = job(failedDir, 7);
+        JsonNode resumedResults = TrainRunner.awaitResults(TrainRunner.start(failing, infra, 2), failing);
+        assertTrue(Files.exists(failedDir.resolve(".injected-failure")), "the failure was injected");
+        String restores = Files.readString(failedDir.resolve("restores.jsonl"));
+        int restoredStep = new ObjectMapper().readTree(restores.lines().findFirst().orElseThrow())
+                .get("restored_step").asInt();
+        System.err.println("injected a failure after step 7; the job restored at step " + restoredStep);
+        assertTrue(restoredStep > 0 && restoredStep <= 7, "restored from a checkpoint taken mid-run: " + restores);
+        List<JsonNode> b = metrics(failedDir);
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.get(i).get("step"), b.get(i).get("step"));
+            assertEquals(a.get(i).get("loss"), b.get(i).get("loss"), "loss at step " + i);
+            assertEquals(a.get(i).get("seq_id_hash"), b.get(i).get("seq_id_hash"), "sequences of step " + i);
+        }
+        assertEquals(run.get("eval/bpb"), resumedResults.get("runs").get(0).get("run_info").get("eval/bpb"));
+    }
+
+    @Test
+    void aTopicWrittenForAnotherSeqLenIsRefusedBeforeTheFirstStep() {
+        SpeedrunConfig other = Micro.config("seq_len: 64", "seq_len: 32");
+        var config = new TrainJobConfig(other, pipeline.topic("train"), pipeline.topic("val"), out.toString(), 500,
+                true, 0);
+        var e = assertThrows(IllegalStateException.class, () -> TrainRunner.start(config, infra, 0));
+        assertTrue(e.getMessage().contains("seq_len is 64, expected 32"), e.getMessage());
+        var missing = new TrainJobConfig(other, "sluice.nothing.gpt2.train", "x", out.toString(), 500, true, 0);
+        var m = assertThrows(IllegalStateException.class, () -> TrainRunner.start(missing, infra, 0));
+        assertTrue(m.getMessage().contains("does not exist"), m.getMessage());
+    }
+}

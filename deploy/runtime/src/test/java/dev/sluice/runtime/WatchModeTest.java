@@ -1,0 +1,168 @@
+package dev.sluice.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.connectors.batch.BatchMeta;
+import dev.sluice.connectors.batch.TokenBatch;
+import dev.sluice.connectors.config.YamlConfig;
+import dev.sluice.pipeline.PipelineConfig;
+import dev.sluice.pipeline.TokenizeJob;
+import dev.sluice.tokenizer.Tokenizers;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Unbounded mode: the job watches a directory, a Parquet shard dropped in later is read too, and the Sluice
+ * metrics are served by the Flink REST API behind the Web UI.
+ */
+class WatchModeTest {
+
+    @TempDir
+    Path dir;
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void newShardsAreReadAsTheyAppearAndMetricsShowInTheWebUi() throws Exception {
+        Files.copy(Path.of("../../data/corpus/sotu-00000.jsonl.gz"), dir.resolve("a-00000.jsonl.gz"));
+        PipelineConfig config = YamlConfig.parse("""
+                dataset: watch
+                tokenizer: gpt2
+                seq_len: 64
+                batch_sequences: 8
+                val_fraction: 0
+                shuffle_buffer: 4
+                parallelism: 1
+                watch_interval_ms: 300
+                checkpoint_interval_ms: 300
+                sources: [{name: docs, paths: ["%s"]}]
+                """.formatted(dir), PipelineConfig.class);
+        BatchMeta meta = BatchMeta.of(Tokenizers.load("gpt2"), 64);
+        try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, 6)) {
+            var run = PipelineRunner.start(new TokenizeJob(config), infra, false, 0);
+            try {
+                long t0 = System.nanoTime();
+                Set<Long> first = waitForSeqIds(infra, config, meta, ids -> ids.size() > 100);
+                assertTrue(first.stream().allMatch(id -> (id >>> 32) == 0), "the listed shard has ordinal 0");
+
+                Files.copy(Path.of("../../connectors/src/test/resources/parquet/fineweb-snappy.parquet"),
+                        dir.resolve("b-00000.parquet"));
+                Set<Long> later = waitForSeqIds(infra, config, meta, ids -> ids.stream().anyMatch(id -> (id >>> 32) >= (1 << 30)));
+                assertTrue(later.containsAll(first));
+                System.err.printf("first shard in %.1f s, then the new shard; %d seq_ids%n", (System.nanoTime() - t0) / 1e9,
+                        later.size());
+
+                // tokenize runs chained to the corpus reader, so its metrics are on the source's vertex
+                JsonNode documents = sluiceMetric(infra.webUrl(), run.client().getJobID().toString(), "Source: corpus",
+                        "sluice.documents");
+                assertTrue(documents.asDouble() > 233, "documents metric from the REST API: " + documents);
+                for (String m : List.of("tokensPerSecond", "documentsPerSecond", "bytesPerToken", "rejectedRecords",
+                        "invalidUtf8Records")) {
+                    assertTrue(metricIds(infra.webUrl(), run.client().getJobID().toString(), "Source: corpus").stream()
+                            .anyMatch(id -> id.endsWith(".sluice." + m)), m + " is published");
+                }
+                assertTrue(metricIds(infra.webUrl(), run.client().getJobID().toString(), "pack").stream()
+                        .anyMatch(id -> id.endsWith(".sluice.droppedTokens")), "droppedTokens is published");
+                JsonNode batches = sluiceMetric(infra.webUrl(), run.client().getJobID().toString(),
+                        "sample + shuffle + batch → " + config.topic("train"),
+                        "sluice.batchesOut");
+                assertTrue(batches.asDouble() > 0, "batchesOut: " + batches);
+            } finally {
+                run.client().cancel().get();
+            }
+        }
+    }
+
+    static Set<Long> waitForSeqIds(Infrastructure infra, PipelineConfig config, BatchMeta meta,
+                                   Predicate<Set<Long>> done) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 90_000;
+        while (true) {
+            Set<Long> ids = new HashSet<>();
+            for (List<TokenBatch> batches : Topics.read(infra.bootstrapServers(), config.topic("train"), meta).values()) {
+                for (TokenBatch b : batches) {
+                    for (long id : b.seqIds()) {
+                        assertTrue(ids.add(id), "seq_id " + id + " twice");
+                    }
+                }
+            }
+            if (done.test(ids)) {
+                return ids;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("timed out; seq_ids so far: " + ids.size());
+            }
+            Thread.sleep(300);
+        }
+    }
+
+    /** Sums a Sluice metric over the subtasks of the vertex whose name starts with {@code vertexPrefix}, via REST. */
+    static JsonNode sluiceMetric(String webUrl, String jobId, String vertexPrefix, String metric) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        JsonNode job = get(http, webUrl + "/jobs/" + jobId);
+        String vertex = null;
+        for (JsonNode v : job.get("vertices")) {
+            if (v.get("name").asText().startsWith(vertexPrefix)) {
+                vertex = v.get("id").asText();
+            }
+        }
+        assertTrue(vertex != null, "no vertex named " + vertexPrefix + "… in " + job.get("vertices"));
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (true) {
+            JsonNode list = get(http, webUrl + "/jobs/" + jobId + "/vertices/" + vertex + "/metrics");
+            StringBuilder ids = new StringBuilder();
+            for (JsonNode m : list) {
+                String id = m.get("id").asText();
+                if (id.endsWith("." + metric)) {
+                    ids.append(ids.length() == 0 ? "" : ",").append(id);
+                }
+            }
+            if (ids.length() > 0) {
+                JsonNode values = get(http, webUrl + "/jobs/" + jobId + "/vertices/" + vertex + "/metrics?get="
+                        + java.net.URLEncoder.encode(ids.toString(), java.nio.charset.StandardCharsets.UTF_8));
+                double sum = 0;
+                for (JsonNode v : values) {
+                    sum += v.get("value").asDouble();
+                }
+                if (sum > 0 || System.currentTimeMillis() > deadline) {
+                    return JSON.getNodeFactory().numberNode(sum);
+                }
+            } else if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError(metric + " not among " + list);
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    static List<String> metricIds(String webUrl, String jobId, String vertexPrefix) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        List<String> ids = new java.util.ArrayList<>();
+        for (JsonNode v : get(http, webUrl + "/jobs/" + jobId).get("vertices")) {
+            if (v.get("name").asText().startsWith(vertexPrefix)) {
+                get(http, webUrl + "/jobs/" + jobId + "/vertices/" + v.get("id").asText() + "/metrics")
+                        .forEach(m -> ids.add(m.get("id").asText()));
+            }
+        }
+        return ids;
+    }
+
+    static JsonNode get(HttpClient http, String url) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), url + ": " + r.body());
+        return JSON.readTree(r.body());
+    }
+}
