@@ -6,6 +6,7 @@ import dev.sluice.connectors.batch.TokenBatch;
 import dev.sluice.connectors.corpus.CorpusFormat;
 import dev.sluice.connectors.corpus.CorpusRecord;
 import dev.sluice.connectors.corpus.CorpusSources;
+import dev.sluice.connectors.kafka.KafkaTopics;
 import dev.sluice.connectors.kafka.TokenBatchSerializer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,6 +69,22 @@ public final class TokenizeJob {
             topics.add(config.topic(t, Pack.VAL));
         }
         return topics;
+    }
+
+    /** The job's name in the Flink Web UI. */
+    public String name() {
+        return "sluice tokenize " + config.dataset() + " (" + config.tokenizer() + ")";
+    }
+
+    /**
+     * Creates the job's topics (partitions from the config, replication from the config's
+     * {@code kafka.properties.replication.factor}, else what the cluster allows). A topic that already holds
+     * batches is refused unless {@code overwrite}, so seq_ids are never written twice.
+     */
+    public void prepareTopics(Properties kafka, boolean overwrite) {
+        String configured = config.kafka().properties().get("replication.factor");
+        short replication = configured != null ? Short.parseShort(configured) : KafkaTopics.defaultReplication(kafka);
+        KafkaTopics.prepare(kafka, topics(), config.partitions(), replication, overwrite);
     }
 
     /** Adds the job's operators to {@code env}; Kafka client properties (bootstrap, security) come in {@code kafka}. */

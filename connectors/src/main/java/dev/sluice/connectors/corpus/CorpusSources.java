@@ -1,5 +1,6 @@
 package dev.sluice.connectors.corpus;
 
+import dev.sluice.connectors.config.SluiceHome;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileSystems;
@@ -52,11 +53,10 @@ public final class CorpusSources {
             return pattern;
         }
         String fromCwd = Path.of(pattern).toAbsolutePath().normalize().toString();
-        String home = System.getProperty("sluice.home");
-        if (home == null || !expand(fromCwd).isEmpty()) {
+        if (!SluiceHome.isSet() || !expand(fromCwd).isEmpty()) {
             return fromCwd;
         }
-        return Path.of(home).resolve(pattern).toAbsolutePath().normalize().toString();
+        return SluiceHome.resolve(pattern).normalize().toString();
     }
 
     private static List<Path> expand(String pattern) {

@@ -1,14 +1,15 @@
 package dev.sluice.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.connectors.config.SluiceHome;
+import dev.sluice.jobs.Speedruns;
+import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.runtime.DemoCorpus;
 import dev.sluice.runtime.Infrastructure;
 import dev.sluice.runtime.Report;
 import dev.sluice.runtime.SpeedrunRunner;
-import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.trainer.SpeedrunConfig;
 import java.nio.file.Files;
-import dev.sluice.runtime.Speedruns;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -24,7 +25,7 @@ public final class DataWaitBench {
 
     public static int run(Path configPath) throws Exception {
         SpeedrunConfig c = SpeedrunConfig.load(Speedruns.resolve(configPath));
-        PipelineConfig data = PipelineConfig.load(DemoCorpus.home().resolve("configs/pipeline-demo.yaml"));
+        PipelineConfig data = PipelineConfig.load(SluiceHome.dir().resolve("configs/pipeline-demo.yaml"));
         Path out = Files.createTempDirectory("sluice-datawait-");
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, 12)) {
             new SpeedrunRunner(c, data, List.of(c.train().tokenizer()), out, 20_000).run(infra, System.err);

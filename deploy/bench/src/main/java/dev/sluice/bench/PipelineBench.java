@@ -2,11 +2,11 @@ package dev.sluice.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.connectors.corpus.CorpusSources;
+import dev.sluice.pipeline.PipelineConfig;
+import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.runtime.DemoCorpus;
 import dev.sluice.runtime.Infrastructure;
 import dev.sluice.runtime.PipelineRunner;
-import dev.sluice.pipeline.PipelineConfig;
-import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.tokenizer.Tokenizer;
 import dev.sluice.tokenizer.Tokenizers;
 import java.io.PrintStream;

@@ -1,5 +1,6 @@
 package dev.sluice.bench;
 
+import dev.sluice.connectors.config.SluiceHome;
 import dev.sluice.runtime.DemoCorpus;
 import dev.sluice.tokenizer.TiktokenTokenizer;
 import dev.sluice.tokenizer.Tokenizer;
@@ -51,7 +52,7 @@ public final class TokenizerBenchmark {
         var bench = new TokenizerBenchmark(texts, repeats);
         System.out.printf(Locale.ROOT, "text: %d documents, %.1f MB UTF-8 from %s; single thread, best of %d%n",
                 texts.size(), bench.bytes() / 1e6, dir, repeats);
-        Path tokenizers = DemoCorpus.home().resolve("data/tokenizers");
+        Path tokenizers = SluiceHome.dir().resolve("data/tokenizers");
         for (String name : List.of("gpt2", "marin")) {
             var r = bench.measure(name, tokenizers.resolve(name + "-tokenizer.json"));
             System.out.printf(Locale.ROOT,

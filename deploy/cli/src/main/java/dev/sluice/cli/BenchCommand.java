@@ -1,10 +1,10 @@
 package dev.sluice.cli;
 
-import dev.sluice.runtime.DemoCorpus;
 import dev.sluice.bench.DataWaitBench;
 import dev.sluice.bench.PipelineBench;
 import dev.sluice.bench.TokenizerBenchmark;
 import dev.sluice.bench.TrainerBench;
+import dev.sluice.runtime.DemoCorpus;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import dev.sluice.connectors.config.SluiceHome;
 import dev.sluice.runtime.DemoCorpus;
 import dev.sluice.runtime.cluster.LocalCluster;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ final class ClusterCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        LocalCluster cluster = new LocalCluster(dir != null ? dir : DemoCorpus.home().resolve("runs/local-cluster"),
+        LocalCluster cluster = new LocalCluster(dir != null ? dir : SluiceHome.dir().resolve("runs/local-cluster"),
                 basePort);
         switch (action) {
             case "start" -> {

@@ -1,9 +1,9 @@
 package dev.sluice.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.jobs.Speedruns;
 import dev.sluice.trainer.Flops;
 import dev.sluice.trainer.SpeedrunConfig;
-import dev.sluice.runtime.Speedruns;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,12 +1,13 @@
 package dev.sluice.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.runtime.DemoCorpus;
+import dev.sluice.connectors.config.SluiceHome;
+import dev.sluice.jobs.KafkaOptions;
+import dev.sluice.jobs.Speedruns;
+import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.runtime.Infrastructure;
 import dev.sluice.runtime.SpeedrunRunner;
-import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.trainer.SpeedrunConfig;
-import dev.sluice.runtime.Speedruns;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code sluice speedrun --config tiny}: pipeline + trainer on the embedded runtime, with the Web UI and a report. */
@@ -40,17 +42,14 @@ final class SpeedrunCommand implements Callable<Integer> {
     @Option(names = "--out", description = "output directory (default: runs/<name>-<time>)")
     Path out;
 
-    @Option(names = "--web-port", defaultValue = "8081", description = "the Flink Web UI port (0: any free)")
-    int webPort;
-
     @Option(names = "--keep-ui", description = "keep the cluster and the Web UI up after the run, until Ctrl-C")
     boolean keepUi;
 
-    @Option(names = "--bootstrap-servers", description = "an existing Kafka cluster instead of the embedded broker")
-    String bootstrapServers;
+    @Mixin
+    KafkaOptions kafka = new KafkaOptions();
 
-    @Option(names = "--jobmanager", description = "host:port of an existing Flink cluster's REST endpoint")
-    String jobManager;
+    @Mixin
+    InfraOptions infra = new InfraOptions();
 
     @Option(names = "--train-checkpoint-ms", defaultValue = "20000", description = "trainer checkpoint interval")
     long trainCheckpointMs;
@@ -61,11 +60,11 @@ final class SpeedrunCommand implements Callable<Integer> {
         List<String> names = tokenizers != null ? Arrays.stream(tokenizers.split(",")).map(String::trim).toList()
                 : List.of(tokenizer != null ? tokenizer : c.train().tokenizer());
         PipelineConfig corpus = PipelineConfig.load(data != null ? data
-                : DemoCorpus.home().resolve("configs/pipeline-demo.yaml"));
+                : SluiceHome.dir().resolve("configs/pipeline-demo.yaml"));
         Path outDir = out != null ? out : Speedruns.defaultOut(c.name());
         SpeedrunRunner runner = new SpeedrunRunner(c, corpus, names, outDir, trainCheckpointMs);
         CountDownLatch done = new CountDownLatch(1);
-        try (Infrastructure infra = Infrastructure.start(bootstrapServers, Map.of(), jobManager, webPort,
+        try (Infrastructure infra = this.infra.start(kafka.bootstrapServers(null), kafka.properties(Map.of()),
                 corpus.parallelism() + 4 * names.size() + 4)) {
             Thread hook = new Thread(() -> {
                 System.err.println("\nsluice: stopping (cancelling jobs, closing Kafka and Flink)...");

@@ -1,16 +1,14 @@
 package dev.sluice.cli;
 
+import dev.sluice.jobs.TrainOptions;
 import dev.sluice.runtime.Infrastructure;
 import dev.sluice.runtime.TrainRunner;
-import dev.sluice.pipeline.PipelineConfig;
-import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.job.TrainJobConfig;
-import dev.sluice.runtime.Speedruns;
-import java.nio.file.Path;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /** {@code sluice train --config FILE}: the TrainJob against topics the pipeline wrote. */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -20,41 +18,20 @@ import picocli.CommandLine.Option;
                 "Writes metrics.jsonl, results.json and the checkpoint into --out; prints results.json."})
 final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--config", required = true, description = "tiny, 150m, ... or a speedrun YAML")
-    Path config;
+    @Mixin
+    TrainOptions options = new TrainOptions();
 
-    @Option(names = "--dataset", defaultValue = "demo", description = "the pipeline's dataset name (topic prefix)")
-    String dataset;
-
-    @Option(names = "--bootstrap-servers", required = true, description = "the Kafka cluster holding the topics")
-    String bootstrapServers;
-
-    @Option(names = "--jobmanager", description = "host:port of an existing Flink cluster (default: a MiniCluster)")
-    String jobManager;
-
-    @Option(names = "--web-port", defaultValue = "8081", description = "the embedded Flink Web UI port")
-    int webPort;
-
-    @Option(names = "--out", description = "output directory (default: runs/<name>-<time>)")
-    Path out;
-
-    @Option(names = "--follow", description = "keep reading while the pipeline writes (default: train on what is there)")
-    boolean follow;
-
-    @Option(names = "--checkpoint-interval-ms", defaultValue = "30000")
-    long checkpointIntervalMs;
+    @Mixin
+    InfraOptions infra = new InfraOptions();
 
     @Override
     public Integer call() throws Exception {
-        SpeedrunConfig c = SpeedrunConfig.load(Speedruns.resolve(config));
-        Path outDir = out != null ? out : Speedruns.defaultOut(c.name());
-        String tokenizer = c.train().tokenizer();
-        var job = new TrainJobConfig(c, PipelineConfig.topicName(dataset, tokenizer, "train"),
-                PipelineConfig.topicName(dataset, tokenizer, "val"), outDir.toAbsolutePath().toString(),
-                checkpointIntervalMs, !follow, 0);
-        try (Infrastructure infra = Infrastructure.start(bootstrapServers, Map.of(), jobManager, webPort, 4)) {
+        TrainJobConfig job = options.job();
+        Properties kafka = options.kafka().client(null, Map.of()); // the topics exist only on a given cluster
+        Map<String, String> properties = options.kafka().properties(Map.of());
+        try (Infrastructure infra = this.infra.start(kafka.getProperty("bootstrap.servers"), properties, 4)) {
             System.err.println("Flink Web UI: " + infra.webUrl());
-            System.err.println("reading " + job.trainTopic() + "; writing " + outDir);
+            System.err.println("reading " + job.trainTopic() + "; writing " + job.outDir());
             var client = TrainRunner.start(job, infra, 3);
             System.out.println(TrainRunner.awaitResults(client, job));
         }

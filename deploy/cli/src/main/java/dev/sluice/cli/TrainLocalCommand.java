@@ -2,8 +2,10 @@ package dev.sluice.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.runtime.DemoCorpus;
+import dev.sluice.connectors.config.SluiceHome;
+import dev.sluice.jobs.Speedruns;
 import dev.sluice.pipeline.DocumentSplit;
+import dev.sluice.runtime.DemoCorpus;
 import dev.sluice.tokenizer.Tokenizer;
 import dev.sluice.tokenizer.Tokenizers;
 import dev.sluice.trainer.Checkpoint;
@@ -13,7 +15,6 @@ import dev.sluice.trainer.TextRows;
 import dev.sluice.trainer.Trainer;
 import java.io.BufferedWriter;
 import java.nio.file.Files;
-import dev.sluice.runtime.Speedruns;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +49,7 @@ final class TrainLocalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         SpeedrunConfig c = SpeedrunConfig.load(Speedruns.resolve(config));
         Tokenizer tok = Tokenizers.load(c.train().tokenizer());
-        Path outDir = out != null ? out : DemoCorpus.home().resolve("runs/" + c.name() + "-local");
+        Path outDir = out != null ? out : SluiceHome.dir().resolve("runs/" + c.name() + "-local");
         Files.createDirectories(outDir);
         List<String> train = new ArrayList<>();
         List<String> val = new ArrayList<>();

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** Every manifest in deploy/kubernetes parses, and the Flink and Kafka resources agree with the job configs. */
 class KubernetesManifestsTest {
@@ -71,24 +72,22 @@ class KubernetesManifestsTest {
     @Test
     void theTokenizeJobRunsThePipelineConfigWithItsParallelism() throws Exception {
         JsonNode job = find("FlinkDeployment", "sluice-tokenize").get("spec");
-        JsonNode args = job.get("job").get("args");
-        assertEquals("tokenize", args.get(0).asText());
-        assertEquals("/opt/sluice/configs/pipeline.yaml", args.get(1).asText());
-        assertEquals(pipeline.kafka().bootstrapServers(), args.get(2).asText());
+        assertEquals(SluiceJob.class.getName(), job.get("job").get("entryClass").asText());
+        PipelineOptions options = ((SluiceJob.Tokenize) parse(job, "tokenize")).options;
+        assertEquals(Path.of("/opt/sluice/configs/pipeline.yaml"), options.config);
+        assertEquals(pipeline.kafka().bootstrapServers(), options.kafka.bootstrapServers(null));
         assertEquals(pipeline.parallelism(), job.get("job").get("parallelism").asInt());
-        Class.forName(job.get("job").get("entryClass").asText()).getMethod("main", String[].class);
         assertTrue(mounts(job).contains("/opt/sluice/configs"));
     }
 
     @Test
     void theTrainJobHasOneTrainerPerGpuOnThePipelinesTopics() throws Exception {
         JsonNode job = find("FlinkDeployment", "sluice-train").get("spec");
-        JsonNode args = job.get("job").get("args");
-        assertEquals("train", args.get(0).asText());
-        assertEquals("/opt/sluice/configs/speedrun.yaml", args.get(1).asText());
-        assertEquals(pipeline.topic("train"), args.get(2).asText());
-        assertEquals(pipeline.topic("val"), args.get(3).asText());
-        assertEquals(pipeline.kafka().bootstrapServers(), args.get(4).asText());
+        assertEquals(SluiceJob.class.getName(), job.get("job").get("entryClass").asText());
+        TrainOptions options = ((SluiceJob.Train) parse(job, "train")).options;
+        assertEquals(Path.of("/opt/sluice/configs/speedrun.yaml"), options.config);
+        assertEquals(pipeline.dataset(), options.dataset, "the trainer reads the topics the pipeline writes");
+        assertEquals(pipeline.kafka().bootstrapServers(), options.kafka.bootstrapServers(null));
         assertEquals(1, job.get("job").get("parallelism").asInt());
         assertEquals("1", job.get("flinkConfiguration").get("taskmanager.numberOfTaskSlots").asText());
         JsonNode gpu = job.get("taskManager").get("podTemplate").get("spec").get("containers").get(0)
@@ -97,7 +96,6 @@ class KubernetesManifestsTest {
         assertTrue(speedrun.train().device().startsWith("gpu"), speedrun.train().device());
         assertEquals(pipeline.tokenizer(), speedrun.train().tokenizer());
         assertEquals(pipeline.seqLen(), speedrun.model().seqLen());
-        Class.forName(job.get("job").get("entryClass").asText()).getMethod("main", String[].class);
     }
 
     @Test
@@ -105,9 +103,19 @@ class KubernetesManifestsTest {
         String script = Files.readString(DIR.resolve("build-image.sh"));
         for (String name : List.of("sluice-tokenize", "sluice-train")) {
             String jar = find("FlinkDeployment", name).get("spec").get("job").get("jarURI").asText();
-            assertTrue(jar.startsWith("local:///opt/flink/lib/"), jar);
-            assertTrue(script.contains(Path.of(jar.substring("local://".length())).getFileName().toString()), jar);
+            assertEquals("local:///opt/flink/usrlib/sluice-job.jar", jar);
+            assertTrue(script.contains("cp deploy/jobs/target/sluice-job.jar \"$ctx/usrlib/sluice-job.jar\""), script);
+            assertTrue(script.contains("COPY usrlib/ /opt/flink/usrlib/"), script);
         }
+    }
+
+    /** The deployment's args as the job jar's main parses them: an unknown or malformed option fails here. */
+    static Object parse(JsonNode spec, String job) {
+        List<String> args = new ArrayList<>();
+        spec.get("job").get("args").forEach(a -> args.add(a.asText()));
+        assertEquals(job, args.get(0));
+        var parsed = new CommandLine(new SluiceJob()).parseArgs(args.toArray(String[]::new));
+        return parsed.subcommand().commandSpec().userObject();
     }
 
     static List<String> mounts(JsonNode spec) {

@@ -2,6 +2,7 @@ package dev.sluice.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.connectors.config.SluiceHome;
 import dev.sluice.connectors.corpus.Compression;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -13,18 +14,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** Where the repo's files are (the demo corpus, configs, vocabularies), and the demo corpus's texts for benchmarks. */
+/** The demo corpus shipped in data/corpus, and its texts for benchmarks. */
 public final class DemoCorpus {
 
     private DemoCorpus() {}
 
-    /** The repository root: {@code -Dsluice.home} as set by bin/sluice, else the working directory. */
-    public static Path home() {
-        return Path.of(System.getProperty("sluice.home", ".")).toAbsolutePath().normalize();
-    }
-
     public static Path corpusDir() {
-        return home().resolve("data/corpus");
+        return SluiceHome.resolve("data/corpus");
     }
 
     /**

@@ -2,7 +2,6 @@ package dev.sluice.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.connectors.kafka.KafkaTopics;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import java.util.Map;
@@ -21,14 +20,11 @@ public final class PipelineRunner {
     /** Prepares the topics and submits the job; returns once a bounded job finishes (the summary) or is running. */
     public static Run start(TokenizeJob job, Infrastructure infra, boolean overwrite, int restartAttempts)
             throws Exception {
-        PipelineConfig config = job.config();
         Properties kafka = infra.kafkaClient();
-        String configured = config.kafka().properties().get("replication.factor");
-        short replication = configured != null ? Short.parseShort(configured) : KafkaTopics.defaultReplication(kafka);
-        KafkaTopics.prepare(kafka, job.topics(), config.partitions(), replication, overwrite);
+        job.prepareTopics(kafka, overwrite);
         StreamExecutionEnvironment env = infra.environment(restartAttempts);
         job.build(env, kafka);
-        JobClient client = env.executeAsync("sluice tokenize " + config.dataset() + " (" + config.tokenizer() + ")");
+        JobClient client = env.executeAsync(job.name());
         return new Run(job, client);
     }
 

@@ -20,7 +20,7 @@ public final class TrainRunner {
         job.preflight(infra.kafkaClient());
         StreamExecutionEnvironment env = infra.environment(restartAttempts);
         job.build(env, infra.kafkaClient());
-        return env.executeAsync("sluice train " + config.speedrun().name() + " on " + config.trainTopic());
+        return env.executeAsync(job.name());
     }
 
     /**

@@ -35,6 +35,11 @@ public final class TrainJob {
         TopicCheck.requireMeta(kafka, config.trainTopic(), meta);
     }
 
+    /** The job's name in the Flink Web UI. */
+    public String name() {
+        return "sluice train " + config.speedrun().name() + " on " + config.trainTopic();
+    }
+
     public void build(StreamExecutionEnvironment env, Properties kafka) {
         env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
         Properties consumer = new Properties();

@@ -26,17 +26,44 @@ import org.apache.kafka.clients.admin.Admin;
  */
 public final class LocalCluster {
 
+    /** The {@code --add-opens} part of {@code env.java.opts.all} in Flink 2.2's default config.yaml. */
+    static final String FLINK_DEFAULT_JAVA_OPTS = "--add-opens=java.base/java.lang=ALL-UNNAMED "
+            + "--add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED "
+            + "--add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED "
+            + "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.text=ALL-UNNAMED "
+            + "--add-opens=java.base/java.time=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED "
+            + "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED "
+            + "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED "
+            + "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED";
+
     /** Process names, in start order. */
     public static final List<String> KAFKA = List.of("kafka-1", "kafka-2", "kafka-3");
     public static final List<String> FLINK = List.of("jobmanager", "taskmanager-1", "taskmanager-2");
 
     private final Path dir;
     private final int basePort;
+    private final String classPath;
+    private final boolean stock;
 
     /** A cluster living in {@code dir}; its ports are {@code basePort} + small offsets (see {@link #describe}). */
     public LocalCluster(Path dir, int basePort) {
+        this(dir, basePort, System.getProperty("java.class.path"), false);
+    }
+
+    private LocalCluster(Path dir, int basePort, String classPath, boolean stock) {
         this.dir = dir.toAbsolutePath();
         this.basePort = basePort;
+        this.classPath = classPath;
+        this.stock = stock;
+    }
+
+    /**
+     * A Flink session cluster as a user downloads it: only the jars in {@code flinkLib} on its class path, Flink's
+     * default child-first class loading and JVM options. Jobs reach it as a job jar; start it with
+     * {@link #startFlink}.
+     */
+    public static LocalCluster stockFlink(Path dir, int basePort, Path flinkLib) {
+        return new LocalCluster(dir, basePort, flinkLib.toAbsolutePath() + File.separator + "*", true);
     }
 
     public String bootstrapServers() {
@@ -82,18 +109,36 @@ public final class LocalCluster {
             }
             spawn("kafka-" + b, List.of("kafka.Kafka", props.toString()), List.of("-Xmx1g"));
         }
+        launchFlink(2);
+        awaitReady(Duration.ofSeconds(120));
+    }
+
+    /** Starts the Flink processes only (a JobManager and {@code taskManagers} TaskManagers) and waits for them. */
+    public void startFlink(int taskManagers) throws Exception {
+        Files.createDirectories(dir.resolve("logs"));
+        launchFlink(taskManagers);
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (taskManagers() < taskManagers) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Flink not ready within 120 s: " + status() + "; logs in "
+                        + dir.resolve("logs"));
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    private void launchFlink(int taskManagers) throws Exception {
         Path flinkConf = writeFlinkConfig();
         spawn("jobmanager", List.of("org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
                 "--configDir", flinkConf.toString()), List.of("-Xmx1g"));
         List<String> tm = taskManagerResources(flinkConf);
-        for (int t = 1; t <= 2; t++) {
+        for (int t = 1; t <= taskManagers; t++) {
             List<String> args = new ArrayList<>(List.of("org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
                     "--configDir", flinkConf.toString()));
             args.addAll(dynamicProperties(tm.get(1)));
             args.add("-Dtaskmanager.resource-id=taskmanager-" + t);
             spawn("taskmanager-" + t, args, List.of(tm.get(0).split(" ")));
         }
-        awaitReady(Duration.ofSeconds(120));
     }
 
     /** Stops every process: SIGTERM, a bounded wait, then SIGKILL (a lone KRaft controller can wait forever). */
@@ -257,7 +302,9 @@ public final class LocalCluster {
                 "taskmanager.memory.network.min: 128m",
                 "taskmanager.memory.network.max: 128m",
                 "taskmanager.memory.task.off-heap.size: 512m",
-                "classloader.resolve-order: parent-first",
+                // Sluice's own processes load its jars parent-first (DJL's native library once per TaskManager);
+                // a stock cluster keeps Flink's default, child-first, as jobs from a job jar expect.
+                stock ? "classloader.resolve-order: child-first" : "classloader.resolve-order: parent-first",
                 "execution.checkpointing.dir: " + dir.resolve("checkpoints").toUri(),
                 "restart-strategy.type: fixed-delay",
                 "restart-strategy.fixed-delay.attempts: 5",
@@ -265,7 +312,9 @@ public final class LocalCluster {
                 "heartbeat.timeout: 10000",
                 "heartbeat.interval: 2000",
                 "metrics.fetcher.update-interval: 1000",
-                "env.java.opts.all: --add-opens=java.base/java.nio=ALL-UNNAMED -Dai.djl.offline=true",
+                // A stock cluster gets the opens of Flink's default config.yaml (Arrow needs java.nio's).
+                stock ? "env.java.opts.all: " + FLINK_DEFAULT_JAVA_OPTS
+                        : "env.java.opts.all: --add-opens=java.base/java.nio=ALL-UNNAMED -Dai.djl.offline=true",
                 "");
         Files.writeString(conf.resolve("config.yaml"), yaml);
         return conf;
@@ -305,12 +354,16 @@ public final class LocalCluster {
     private List<String> java(List<String> jvmFlags, List<String> mainAndArgs) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("--add-opens=java.base/java.nio=ALL-UNNAMED");
-        cmd.add("-Dai.djl.offline=true");
+        if (stock) {
+            cmd.addAll(List.of(FLINK_DEFAULT_JAVA_OPTS.split(" ")));
+        } else {
+            cmd.add("--add-opens=java.base/java.nio=ALL-UNNAMED");
+            cmd.add("-Dai.djl.offline=true");
+        }
         cmd.add("-Dlog4j2.configurationFile=" + log4jConfig());
         cmd.addAll(jvmFlags);
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classPath);
         cmd.addAll(mainAndArgs);
         return cmd;
     }

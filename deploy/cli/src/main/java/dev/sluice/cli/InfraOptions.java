@@ -1,0 +1,21 @@
+package dev.sluice.cli;
+
+import dev.sluice.runtime.Infrastructure;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** Where a command's jobs run: an existing Flink cluster, or the embedded MiniCluster and its Web UI port. */
+final class InfraOptions {
+
+    @Option(names = "--jobmanager", description = "host:port of an existing Flink cluster's REST endpoint "
+            + "(default: an embedded MiniCluster with the Web UI)")
+    String jobManager;
+
+    @Option(names = "--web-port", defaultValue = "8081", description = "the embedded Flink Web UI port (0: any free)")
+    int webPort;
+
+    /** Connects to what is given and embeds what is not (a null {@code bootstrapServers}: the embedded broker). */
+    Infrastructure start(String bootstrapServers, Map<String, String> kafkaProperties, int slots) {
+        return Infrastructure.start(bootstrapServers, kafkaProperties, jobManager, webPort, slots);
+    }
+}
