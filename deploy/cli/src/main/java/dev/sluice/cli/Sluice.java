@@ -17,6 +17,10 @@ public final class Sluice {
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             // A user error (bad config, unknown tokenizer, missing file) is one clear line, not a stack trace.
             commandLine.getErr().println("sluice " + commandLine.getCommandName() + ": " + rootMessage(e));
+            String log = System.getProperty("sluice.log");
+            if (log != null) {
+                commandLine.getErr().println("(the full log: " + log + ")");
+            }
             return 2;
         });
         System.exit(cli.execute(args));

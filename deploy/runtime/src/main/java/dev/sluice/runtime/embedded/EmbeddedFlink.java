@@ -1,5 +1,8 @@
 package dev.sluice.runtime.embedded;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.MetricOptions;
@@ -22,6 +25,7 @@ public final class EmbeddedFlink implements AutoCloseable {
 
     /** Starts a cluster whose Web UI listens on {@code uiPort} (0 picks a free one). */
     public static EmbeddedFlink start(int uiPort, int slots) {
+        requireFree(uiPort);
         Configuration conf = new Configuration();
         conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
         conf.set(RestOptions.ADDRESS, "127.0.0.1");
@@ -45,6 +49,20 @@ public final class EmbeddedFlink implements AutoCloseable {
             throw new IllegalStateException("could not start the Flink MiniCluster: " + e.getMessage(), e);
         }
         return new EmbeddedFlink(cluster);
+    }
+
+    /** Flink's own error for a taken port does not name it ("Could not create the DispatcherResourceManagerComponent"). */
+    private static void requireFree(int port) {
+        if (port == 0) {
+            return;
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress("127.0.0.1", port));
+        } catch (IOException taken) {
+            throw new IllegalStateException("the Flink Web UI port 127.0.0.1:" + port + " is taken (another Sluice run "
+                    + "or Flink cluster?): choose another with --web-port N, or --web-port 0 for any free port");
+        }
     }
 
     /** The REST (and Web UI) address, e.g. {@code http://127.0.0.1:8081}. */
