@@ -1,5 +1,6 @@
 package dev.sluice.pipeline;
 
+import dev.sluice.connectors.DataContract;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
@@ -18,8 +19,8 @@ import org.apache.flink.util.Collector;
 final class Pack extends KeyedProcessFunction<Integer, TokenizedRecord, PackedSequence>
         implements CheckpointedFunction {
 
-    static final String TRAIN = "train";
-    static final String VAL = "val";
+    static final String TRAIN = DataContract.TRAIN;
+    static final String VAL = DataContract.VAL;
 
     private final int rowLength;
     private final boolean bosAligned;

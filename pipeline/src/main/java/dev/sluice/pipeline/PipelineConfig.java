@@ -2,6 +2,8 @@ package dev.sluice.pipeline;
 
 import static dev.sluice.connectors.config.YamlConfig.require;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.sluice.connectors.DataContract;
 import dev.sluice.connectors.config.YamlConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,9 +13,9 @@ import java.util.Map;
  * Everything a TokenizeJob needs, loaded from YAML (see {@code configs/pipeline-demo.yaml}). Fields left out
  * take the defaults below; anything invalid fails at load, naming the field.
  *
- * @param dataset names the topics: {@code sluice.<dataset>.<tokenizer>.train} and {@code .val}
- * @param tokenizer {@code gpt2}, {@code marin} or {@code hf:<path to tokenizer.json>}; several, comma-separated,
- *     fan the same documents out to one pair of topics per tokenizer (an A/B of tokenizers)
+ * @param dataset names the topics (see {@link DataContract})
+ * @param tokenizers YAML {@code tokenizer}: {@code gpt2}, {@code marin} or {@code hf:<path to tokenizer.json>}; several
+ *     (a list, or comma-separated) fan the same documents out to one pair of topics per tokenizer (an A/B)
  * @param seqLen tokens per training sequence; each row holds seq_len+1 (inputs and shifted targets)
  * @param batchSequences sequences per Arrow RecordBatch (one Kafka record)
  * @param packing {@code bos_aligned} or {@code concat}
@@ -29,14 +31,14 @@ import java.util.Map;
  * @param sources the corpus sources and their mixture weights
  * @param kafka the Kafka cluster to write to; absent means the embedded broker
  */
-public record PipelineConfig(String dataset, String tokenizer, int seqLen, int batchSequences, String packing,
-                             long seed, double valFraction, int shuffleBuffer, int partitions, int parallelism,
+public record PipelineConfig(String dataset, @JsonProperty("tokenizer") List<String> tokenizers, int seqLen,
+                             int batchSequences, String packing, long seed, double valFraction, int shuffleBuffer, int partitions, int parallelism,
                              int epochs, long watchIntervalMs, long checkpointIntervalMs, int maxDocumentBytes,
                              List<Source> sources, Kafka kafka) {
 
     public PipelineConfig {
         dataset = dataset == null ? "demo" : dataset;
-        tokenizer = tokenizer == null ? "gpt2" : tokenizer;
+        tokenizers = DataContract.parseTokenizers(tokenizers == null ? List.of("gpt2") : tokenizers);
         seqLen = seqLen == 0 ? 1024 : seqLen;
         batchSequences = batchSequences == 0 ? 64 : batchSequences;
         packing = packing == null ? "bos_aligned" : packing;
@@ -47,8 +49,7 @@ public record PipelineConfig(String dataset, String tokenizer, int seqLen, int b
         checkpointIntervalMs = checkpointIntervalMs == 0 ? 2000 : checkpointIntervalMs;
         maxDocumentBytes = maxDocumentBytes == 0 ? 16 << 20 : maxDocumentBytes;
         kafka = kafka == null ? new Kafka(null, Map.of()) : kafka;
-        require(dataset.matches("[A-Za-z0-9_-]+"), "dataset", "must be letters, digits, '_' or '-'", dataset);
-        require(seqLen > 0, "seq_len", "must be > 0", seqLen);
+        new DataContract(dataset, tokenizers, seqLen); // checks them
         require(batchSequences > 0, "batch_sequences", "must be > 0", batchSequences);
         require(packing.equals("bos_aligned") || packing.equals("concat"), "packing", "must be bos_aligned or concat",
                 packing);
@@ -104,41 +105,18 @@ public record PipelineConfig(String dataset, String tokenizer, int seqLen, int b
         return YamlConfig.load(file, PipelineConfig.class);
     }
 
-    /** The tokenizers this job writes for (one, or several for an A/B). */
-    public List<String> tokenizers() {
-        return java.util.Arrays.stream(tokenizer.split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList();
+    /** The dataset, tokenizers and seq_len: what the trainers of these topics must agree with. */
+    public DataContract contract() {
+        return new DataContract(dataset, tokenizers, seqLen);
     }
 
-    /** The topic of {@code split} for the (first) tokenizer. */
-    public String topic(String split) {
-        return topicName(dataset, tokenizers().get(0), split);
-    }
-
-    public String topic(String tokenizer, String split) {
-        return topicName(dataset, tokenizer, split);
-    }
-
-    /** {@code sluice.<dataset>.<tokenizer>.<split>}; an hf: tokenizer is named after its file. */
-    public static String topicName(String dataset, String tokenizer, String split) {
-        String name = tokenizer.startsWith("hf:")
-                ? "hf-" + Path.of(tokenizer.substring(3)).getFileName().toString().replaceAll("\\.json$", "")
-                : tokenizer;
-        return "sluice." + dataset + "." + name.replaceAll("[^A-Za-z0-9_.-]", "_") + "." + split;
+    /** The same sources written under another contract (a speedrun's dataset name, tokenizers and seq_len). */
+    public PipelineConfig withContract(DataContract contract) {
+        return YamlConfig.with(this, Map.of("dataset", contract.dataset(), "tokenizer", contract.tokenizers(),
+                "seq_len", contract.seqLen()));
     }
 
     public PipelineConfig withKafka(Kafka kafka) {
-        return new PipelineConfig(dataset, tokenizer, seqLen, batchSequences, packing, seed, valFraction, shuffleBuffer,
-                partitions, parallelism, epochs, watchIntervalMs, checkpointIntervalMs, maxDocumentBytes, sources, kafka);
-    }
-
-    /** The same sources for a speedrun: its dataset name, tokenizer(s) and sequence length. */
-    public PipelineConfig forRun(String dataset, String tokenizer, int seqLen) {
-        return new PipelineConfig(dataset, tokenizer, seqLen, batchSequences, packing, seed, valFraction, shuffleBuffer,
-                partitions, parallelism, epochs, watchIntervalMs, checkpointIntervalMs, maxDocumentBytes, sources, kafka);
-    }
-
-    public PipelineConfig withTokenizer(String tokenizer) {
-        return new PipelineConfig(dataset, tokenizer, seqLen, batchSequences, packing, seed, valFraction, shuffleBuffer,
-                partitions, parallelism, epochs, watchIntervalMs, checkpointIntervalMs, maxDocumentBytes, sources, kafka);
+        return YamlConfig.with(this, Map.of("kafka", kafka));
     }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.pipeline;
 
+import dev.sluice.connectors.DataContract;
 import dev.sluice.connectors.TokenizerRef;
 import dev.sluice.connectors.batch.BatchMeta;
 import dev.sluice.connectors.batch.TokenBatch;
@@ -63,17 +64,12 @@ public final class TokenizeJob {
     }
 
     public List<String> topics() {
-        List<String> topics = new ArrayList<>();
-        for (String t : config.tokenizers()) {
-            topics.add(config.topic(t, Pack.TRAIN));
-            topics.add(config.topic(t, Pack.VAL));
-        }
-        return topics;
+        return config.contract().topics();
     }
 
     /** The job's name in the Flink Web UI. */
     public String name() {
-        return "sluice tokenize " + config.dataset() + " (" + config.tokenizer() + ")";
+        return "sluice tokenize " + config.dataset() + " (" + String.join(", ", config.tokenizers()) + ")";
     }
 
     /**
@@ -127,9 +123,10 @@ public final class TokenizeJob {
         List<String> sourceNames = config.sources().stream().map(PipelineConfig.Source::name).toList();
         double[] weights = config.sources().stream().mapToDouble(PipelineConfig.Source::weight).toArray();
         // One branch per tokenizer over the same documents: an A/B writes one pair of topics per tokenizer.
-        for (String name : config.tokenizers()) {
+        DataContract contract = config.contract();
+        for (String name : contract.tokenizers()) {
             TokenizerRef tokenizer = new TokenizerRef(name);
-            String prefix = PipelineConfig.topicName(config.dataset(), name, "x").replaceAll("\\.x$", "");
+            String prefix = contract.topicPrefix(name);
             String tag = config.tokenizers().size() == 1 ? "" : "-" + prefix;
             // tokenize chained to each reader (same parallelism, forward), then pack keyed by shard
             DataStream<TokenizedRecord> tokenized = null;
@@ -150,9 +147,9 @@ public final class TokenizeJob {
                     .setParallelism(config.parallelism())
                     .name("pack (" + name + ")").uid("pack" + tag);
 
-            BatchMeta meta = BatchMeta.of(tokenizer.get(), config.seqLen());
-            for (String split : List.of(Pack.TRAIN, Pack.VAL)) {
-                String topic = config.topic(name, split);
+            BatchMeta meta = contract.meta(name);
+            for (String split : List.of(DataContract.TRAIN, DataContract.VAL)) {
+                String topic = contract.topic(name, split);
                 DataStream<TokenBatch> batches = packed
                         .filter(s -> s.split().equals(split)).setParallelism(config.parallelism())
                         .name("split " + split)

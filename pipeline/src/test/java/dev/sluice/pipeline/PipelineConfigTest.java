@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.connectors.DataContract;
 import dev.sluice.connectors.config.YamlConfig;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class PipelineConfigTest {
@@ -13,9 +15,38 @@ class PipelineConfigTest {
     @Test
     void theDemoConfigLoads() {
         PipelineConfig c = PipelineConfig.load(Path.of("../configs/pipeline-demo.yaml"));
-        assertEquals("sluice.demo.gpt2.train", c.topic("train"));
+        assertEquals("sluice.demo.gpt2.train", c.contract().trainTopic("gpt2"));
         assertEquals(3, c.sources().size());
         assertEquals(1024, c.seqLen());
+    }
+
+    @Test
+    void tokenizersAreOneNameAListOrCommaSeparatedAndNameTheirTopics() {
+        String sources = "sources: [{name: a, paths: [x]}]\n";
+        var one = YamlConfig.parse("dataset: d\ntokenizer: marin\n" + sources, PipelineConfig.class).contract();
+        var list = YamlConfig.parse("dataset: d\ntokenizer: [gpt2, marin]\n" + sources, PipelineConfig.class);
+        var comma = YamlConfig.parse("dataset: d\ntokenizer: gpt2, marin\n" + sources, PipelineConfig.class);
+        assertEquals(List.of("marin"), one.tokenizers());
+        assertEquals(List.of("gpt2", "marin"), list.tokenizers());
+        assertEquals(list.contract(), comma.contract());
+        assertEquals(List.of("sluice.d.gpt2.train", "sluice.d.gpt2.val", "sluice.d.marin.train", "sluice.d.marin.val"),
+                list.contract().topics());
+        assertEquals("sluice.d.hf-my-tok", DataContract.of("d", "hf:/x/my-tok.json", 8).topicPrefix("hf:/x/my-tok.json"));
+        var e = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
+                "tokenizer: [gpt2, gpt2]\n" + sources, PipelineConfig.class));
+        assertTrue(e.getMessage().contains("tokenizer must not repeat a name"), e.getMessage());
+    }
+
+    @Test
+    void aChangedCopyKeepsEveryOtherFieldAndIsCheckedLikeAFile() {
+        PipelineConfig c = PipelineConfig.load(Path.of("../configs/pipeline-demo.yaml"));
+        PipelineConfig run = c.withContract(new DataContract("speedrun-tiny", List.of("gpt2", "marin"), 256));
+        assertEquals(new DataContract("speedrun-tiny", List.of("gpt2", "marin"), 256), run.contract());
+        assertEquals(c.sources(), run.sources());
+        assertEquals(c.withContract(c.contract()), c);
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> YamlConfig.with(c, java.util.Map.of("shuffle_buffer", -1)));
+        assertTrue(e.getMessage().contains("shuffle_buffer must be > 0"), e.getMessage());
     }
 
     @Test

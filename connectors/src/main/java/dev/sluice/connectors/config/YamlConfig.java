@@ -5,10 +5,12 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -20,7 +22,8 @@ public final class YamlConfig {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY); // tokenizer: gpt2 or [gpt2, marin]
 
     private YamlConfig() {}
 
@@ -45,6 +48,29 @@ public final class YamlConfig {
             return YAML.readValue(yaml, type);
         } catch (JsonMappingException e) {
             throw new ConfigException(describe("(inline)", yaml, e), e);
+        } catch (IOException e) {
+            throw new ConfigException("config: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The same config with some fields changed, named as in the YAML ({@code seq_len}, {@code kafka}, ...), bound
+     * and checked by the record's constructor exactly as a loaded file is: a changed copy needs no list of the
+     * record's other fields.
+     */
+    @SuppressWarnings("unchecked")
+    public static <T extends Record> T with(T config, Map<String, ?> changes) {
+        ObjectNode tree = YAML.valueToTree(config);
+        changes.forEach((field, value) -> {
+            if (!tree.has(field)) {
+                throw new IllegalArgumentException(config.getClass().getSimpleName() + " has no field '" + field + "'");
+            }
+            tree.set(field, YAML.valueToTree(value));
+        });
+        try {
+            return (T) YAML.treeToValue(tree, config.getClass());
+        } catch (JsonMappingException e) {
+            throw new ConfigException(describe("(override)", "", e), e);
         } catch (IOException e) {
             throw new ConfigException("config: " + e.getMessage(), e);
         }

@@ -1,7 +1,9 @@
 package dev.sluice.jobs;
 
+import dev.sluice.connectors.DataContract;
 import dev.sluice.pipeline.PipelineConfig;
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -25,7 +27,7 @@ public final class PipelineOptions {
     public PipelineConfig config() {
         PipelineConfig c = PipelineConfig.load(config);
         if (tokenizer != null) {
-            c = c.withTokenizer(tokenizer);
+            c = c.withContract(c.contract().withTokenizers(DataContract.parseTokenizers(List.of(tokenizer))));
         }
         return c.withKafka(new PipelineConfig.Kafka(kafka.bootstrapServers(c.kafka().bootstrapServers()),
                 kafka.properties(c.kafka().properties())));

@@ -1,6 +1,5 @@
 package dev.sluice.jobs;
 
-import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.nio.file.Path;
@@ -36,10 +35,7 @@ public final class TrainOptions {
     public TrainJobConfig job() {
         SpeedrunConfig c = speedrun();
         Path outDir = out != null ? out : Speedruns.defaultOut(c.name());
-        String tokenizer = c.train().tokenizer();
-        return new TrainJobConfig(c, PipelineConfig.topicName(dataset, tokenizer, "train"),
-                PipelineConfig.topicName(dataset, tokenizer, "val"), outDir.toAbsolutePath().toString(),
-                checkpointIntervalMs, !follow, 0);
+        return new TrainJobConfig(c, dataset, outDir.toAbsolutePath().toString(), checkpointIntervalMs, !follow, 0);
     }
 
     public KafkaOptions kafka() {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.sluice.connectors.config.YamlConfig;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.trainer.SpeedrunConfig;
+import dev.sluice.trainer.job.TrainJobConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,8 +58,8 @@ class KubernetesManifestsTest {
 
     @Test
     void kafkaTopicsAreTheOnesThePipelineWritesReplicatedThreeTimes() {
-        for (String split : List.of("train", "val")) {
-            JsonNode topic = find("KafkaTopic", pipeline.topic(split));
+        for (String name : pipeline.contract().topics()) {
+            JsonNode topic = find("KafkaTopic", name);
             assertEquals(pipeline.partitions(), topic.get("spec").get("partitions").asInt());
             assertEquals(3, topic.get("spec").get("replicas").asInt());
             assertEquals("sluice", topic.get("metadata").get("labels").get("strimzi.io/cluster").asText());
@@ -86,7 +87,6 @@ class KubernetesManifestsTest {
         assertEquals(SluiceJob.class.getName(), job.get("job").get("entryClass").asText());
         TrainOptions options = ((SluiceJob.Train) parse(job, "train")).options;
         assertEquals(Path.of("/opt/sluice/configs/speedrun.yaml"), options.config);
-        assertEquals(pipeline.dataset(), options.dataset, "the trainer reads the topics the pipeline writes");
         assertEquals(pipeline.kafka().bootstrapServers(), options.kafka.bootstrapServers(null));
         assertEquals(1, job.get("job").get("parallelism").asInt());
         assertEquals("1", job.get("flinkConfiguration").get("taskmanager.numberOfTaskSlots").asText());
@@ -94,8 +94,8 @@ class KubernetesManifestsTest {
                 .get("resources").get("limits").get("nvidia.com/gpu");
         assertEquals(job.get("taskManager").get("replicas").asInt(), gpu.asInt(), "one GPU per trainer");
         assertTrue(speedrun.train().device().startsWith("gpu"), speedrun.train().device());
-        assertEquals(pipeline.tokenizer(), speedrun.train().tokenizer());
-        assertEquals(pipeline.seqLen(), speedrun.model().seqLen());
+        // dataset, tokenizer and seq_len: the trainer reads exactly the topics the pipeline writes
+        assertEquals(pipeline.contract(), new TrainJobConfig(speedrun, options.dataset, "/runs", 1, false, 0).contract());
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.sluice.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.connectors.DataContract;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import java.util.Map;
@@ -40,44 +41,35 @@ public final class PipelineRunner {
     }
 
     static ObjectNode summary(PipelineConfig config, Map<String, Object> acc, double seconds) {
+        DataContract contract = config.contract();
         ObjectNode s = JSON.createObjectNode();
         s.put("job", "tokenize");
-        s.put("dataset", config.dataset());
-        s.put("tokenizer", config.tokenizer());
-        s.put("seq_len", config.seqLen());
+        s.put("dataset", contract.dataset());
+        s.put("tokenizer", String.join(",", contract.tokenizers()));
+        s.put("seq_len", contract.seqLen());
         s.put("seconds", Math.round(seconds * 100) / 100.0);
-        // Rejections happen before tokenizing: every tokenizer's branch counts the same records.
-        String first = prefix(config, config.tokenizers().get(0));
         long docTokens = 0;
-        for (String t : config.tokenizers()) {
-            docTokens += count(acc, config.topic(t, "train") + ".doc_tokens") + count(acc, config.topic(t, "val") + ".doc_tokens");
+        long dropped = 0;
+        for (String t : contract.tokenizers()) {
+            docTokens += count(acc, contract.trainTopic(t) + ".doc_tokens") + count(acc, contract.valTopic(t) + ".doc_tokens");
+            dropped += count(acc, contract.topicPrefix(t) + ".dropped_tokens");
         }
         s.put("tokens_per_second", Math.round(docTokens / Math.max(seconds, 1e-9)));
+        // Rejections happen before tokenizing: every tokenizer's branch counts the same records.
+        String first = contract.topicPrefix(contract.tokenizer());
         s.put("rejected_records", count(acc, first + ".rejected"));
         s.put("invalid_utf8_records", count(acc, first + ".invalid_utf8"));
-        long dropped = 0;
-        for (String t : config.tokenizers()) {
-            dropped += count(acc, prefix(config, t) + ".dropped_tokens");
-        }
         s.put("dropped_tokens", dropped);
         ObjectNode topics = s.putObject("topics");
-        for (String t : config.tokenizers()) {
-            for (String split : new String[] {"train", "val"}) {
-                String topic = config.topic(t, split);
-                ObjectNode n = topics.putObject(topic);
-                long sequences = count(acc, topic + ".sequences");
-                n.put("documents", count(acc, topic + ".documents"));
-                n.put("sequences", sequences);
-                n.put("tokens", sequences * config.seqLen());
-                n.put("batches", count(acc, topic + ".batches"));
-            }
+        for (String topic : contract.topics()) {
+            ObjectNode n = topics.putObject(topic);
+            long sequences = count(acc, topic + ".sequences");
+            n.put("documents", count(acc, topic + ".documents"));
+            n.put("sequences", sequences);
+            n.put("tokens", sequences * contract.seqLen());
+            n.put("batches", count(acc, topic + ".batches"));
         }
         return s;
-    }
-
-    private static String prefix(PipelineConfig config, String tokenizer) {
-        String train = config.topic(tokenizer, "train");
-        return train.substring(0, train.length() - ".train".length());
     }
 
     private static long count(Map<String, Object> acc, String name) {

@@ -3,6 +3,7 @@ package dev.sluice.runtime;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.connectors.DataContract;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.trainer.SpeedrunConfig;
@@ -35,7 +36,9 @@ public final class SpeedrunRunner {
                           long trainCheckpointMs) {
         this.speedrun = speedrun;
         this.tokenizers = List.copyOf(tokenizers);
-        this.data = data.forRun("speedrun-" + speedrun.name(), String.join(",", tokenizers), speedrun.model().seqLen());
+        // The speedrun decides what is written: its dataset name, tokenizers and seq_len; the corpus config, from where.
+        this.data = data.withContract(new DataContract("speedrun-" + speedrun.name(), tokenizers,
+                speedrun.model().seqLen()));
         this.out = out;
         this.trainCheckpointMs = trainCheckpointMs;
     }
@@ -51,8 +54,8 @@ public final class SpeedrunRunner {
         List<TrainJobConfig> trains = new ArrayList<>();
         for (String t : tokenizers) {
             SpeedrunConfig c = speedrun.withTokenizer(t);
-            trains.add(new TrainJobConfig(c, data.topic(t, "train"), data.topic(t, "val"),
-                    dirOf(t).toAbsolutePath().toString(), trainCheckpointMs, false, 0));
+            trains.add(new TrainJobConfig(c, data.dataset(), dirOf(t).toAbsolutePath().toString(), trainCheckpointMs,
+                    false, 0));
         }
         long start = System.nanoTime();
         PipelineRunner.Run pipeline = PipelineRunner.start(tokenize, infra, true, 3);

@@ -107,8 +107,8 @@ class JobJarTest {
         }
         BatchMeta meta = BatchMeta.of(Tokenizers.load("gpt2"), 128);
         for (String split : List.of("train", "val")) {
-            List<TokenBatch> jar = Topics.read(kafka.bootstrapServers(), viaJar.topic(split), meta).get(0);
-            List<TokenBatch> reference = Topics.read(kafka.bootstrapServers(), inProcess.topic(split), meta).get(0);
+            List<TokenBatch> jar = Topics.read(kafka.bootstrapServers(), viaJar.contract().topic(split), meta).get(0);
+            List<TokenBatch> reference = Topics.read(kafka.bootstrapServers(), inProcess.contract().topic(split), meta).get(0);
             assertTrue(rows(reference).size() > (split.equals("train") ? 100 : 2), split + ": too few rows to compare");
             assertEquals(rows(reference), rows(jar), split + ": the jar's batches differ from the in-process job's");
         }

@@ -123,18 +123,18 @@ class LocalClusterFaultTest {
         for (String split : List.of("train", "val")) {
             Set<Long> ids = new HashSet<>();
             long rows = 0;
-            for (List<TokenBatch> batches : Topics.read(cluster.bootstrapServers(), c.topic(split), meta).values()) {
+            for (List<TokenBatch> batches : Topics.read(cluster.bootstrapServers(), c.contract().topic(split), meta).values()) {
                 for (TokenBatch b : batches) {
                     for (long id : b.seqIds()) {
-                        assertTrue(ids.add(id), "seq_id " + id + " twice in " + c.topic(split));
+                        assertTrue(ids.add(id), "seq_id " + id + " twice in " + c.contract().topic(split));
                         rows++;
                     }
                 }
             }
-            assertEquals(summary.get("topics").get(c.topic(split)).get("sequences").asLong(), rows);
-            System.err.printf("counted: %s holds %d sequences, each seq_id once%n", c.topic(split), rows);
+            assertEquals(summary.get("topics").get(c.contract().topic(split)).get("sequences").asLong(), rows);
+            System.err.printf("counted: %s holds %d sequences, each seq_id once%n", c.contract().topic(split), rows);
         }
-        assertEquals(3, replicas(c.topic("train")));
+        assertEquals(3, replicas(c.contract().topic("train")));
     }
 
     static int replicas(String topic) throws Exception {
@@ -161,11 +161,11 @@ class LocalClusterFaultTest {
         PipelineRunner.start(new TokenizeJob(c), infra, true, 5).awaitSummary();
         SpeedrunConfig s = speedrun();
         Path straight = dir.resolve("straight");
-        var reference = new TrainJobConfig(s, c.topic("train"), c.topic("val"), straight.toString(), 300, true, 0);
+        var reference = new TrainJobConfig(s, c.dataset(), straight.toString(), 300, true, 0);
         TrainRunner.awaitResults(TrainRunner.start(reference, infra, 5), reference);
 
         Path killed = dir.resolve("killed");
-        var job = new TrainJobConfig(s, c.topic("train"), c.topic("val"), killed.toString(), 300, true, 0);
+        var job = new TrainJobConfig(s, c.dataset(), killed.toString(), 300, true, 0);
         JobClient client = TrainRunner.start(job, infra, 5);
         while (metrics(killed).size() < 20) {
             Thread.sleep(100);
@@ -194,7 +194,7 @@ class LocalClusterFaultTest {
         PipelineRunner.Run pipeline = PipelineRunner.start(new TokenizeJob(c), infra, true, 5);
         awaitCompletedCheckpoint(pipeline.client());
         Path out = dir.resolve("broker");
-        var job = new TrainJobConfig(speedrun(), c.topic("train"), c.topic("val"), out.toString(), 500, false, 0);
+        var job = new TrainJobConfig(speedrun(), c.dataset(), out.toString(), 500, false, 0);
         JobClient trainer = TrainRunner.start(job, infra, 5);
         while (metrics(out).size() < 5) {
             Thread.sleep(100);
@@ -208,7 +208,7 @@ class LocalClusterFaultTest {
             assertEquals(job.speedrun().schedules().totalTokens(),
                     results.get("runs").get(0).get("run_info").get("total_tokens").asLong());
             System.err.printf("counted: pipeline wrote %d train sequences, trainer finished %d steps with one broker down%n",
-                    summary.get("topics").get(c.topic("train")).get("sequences").asLong(), metrics(out).size());
+                    summary.get("topics").get(c.contract().topic("train")).get("sequences").asLong(), metrics(out).size());
         } finally {
             cluster.restart("kafka-2");
         }

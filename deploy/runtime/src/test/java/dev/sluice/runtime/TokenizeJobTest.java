@@ -72,8 +72,8 @@ class TokenizeJobTest {
         Tokenizer gpt2 = Tokenizers.load("gpt2");
         BatchMeta meta = BatchMeta.of(gpt2, 256);
         for (String split : List.of("train", "val")) {
-            var first = Topics.read(infra.bootstrapServers(), a.topic(split), meta);
-            var second = Topics.read(infra.bootstrapServers(), b.topic(split), meta);
+            var first = Topics.read(infra.bootstrapServers(), a.contract().topic(split), meta);
+            var second = Topics.read(infra.bootstrapServers(), b.contract().topic(split), meta);
             assertEquals(2, first.size());
             Set<Long> seen = new HashSet<>();
             long rows = 0;
@@ -86,14 +86,14 @@ class TokenizeJobTest {
                     assertArrayEquals(x.get(i).tokens(), y.get(i).tokens(), split + " p" + partition + " batch " + i);
                     assertArrayEquals(x.get(i).sources(), y.get(i).sources());
                     for (long id : x.get(i).seqIds()) {
-                        assertTrue(seen.add(id), "seq_id " + id + " appears twice in " + a.topic(split));
+                        assertTrue(seen.add(id), "seq_id " + id + " appears twice in " + a.contract().topic(split));
                     }
                     rows += x.get(i).size();
                 }
             }
-            JsonNode topicSummary = summaryA.get("topics").get(a.topic(split));
+            JsonNode topicSummary = summaryA.get("topics").get(a.contract().topic(split));
             assertEquals(topicSummary.get("sequences").asLong(), rows, split + ": summary counts what the topic holds");
-            assertEquals(summaryA.get("topics").get(a.topic(split)), summaryB.get("topics").get(b.topic(split)));
+            assertEquals(summaryA.get("topics").get(a.contract().topic(split)), summaryB.get("topics").get(b.contract().topic(split)));
             assertTrue(rows > (split.equals("train") ? 10_000 : 100), split + " rows: " + rows);
         }
         assertEquals(0, summaryA.get("rejected_records").asLong());
@@ -105,8 +105,8 @@ class TokenizeJobTest {
         run(c);
         Tokenizer gpt2 = Tokenizers.load("gpt2");
         BatchMeta meta = BatchMeta.of(gpt2, 256);
-        Set<String> trainStarts = documentStarts(Topics.read(infra.bootstrapServers(), c.topic("train"), meta), gpt2);
-        Set<String> valStarts = documentStarts(Topics.read(infra.bootstrapServers(), c.topic("val"), meta), gpt2);
+        Set<String> trainStarts = documentStarts(Topics.read(infra.bootstrapServers(), c.contract().topic("train"), meta), gpt2);
+        Set<String> valStarts = documentStarts(Topics.read(infra.bootstrapServers(), c.contract().topic("val"), meta), gpt2);
         List<String> texts = DemoCorpus.texts(Path.of("../../data/corpus"));
         // Some chapters open with the same words; only a start no training document shares can be told apart.
         Set<String> trainDocumentStarts = new HashSet<>();

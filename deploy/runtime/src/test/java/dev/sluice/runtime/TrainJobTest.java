@@ -57,8 +57,7 @@ class TrainJobTest {
     }
 
     TrainJobConfig job(Path dir, int failAt) {
-        return new TrainJobConfig(Micro.config(), pipeline.topic("train"), pipeline.topic("val"),
-                dir.toString(), 150, true, failAt);
+        return new TrainJobConfig(Micro.config(), pipeline.dataset(), dir.toString(), 150, true, failAt);
     }
 
     static List<JsonNode> metrics(Path dir) throws Exception {
@@ -113,11 +112,11 @@ class TrainJobTest {
     @Test
     void aTopicWrittenForAnotherSeqLenIsRefusedBeforeTheFirstStep() {
         SpeedrunConfig other = Micro.config("seq_len: 64", "seq_len: 32");
-        var config = new TrainJobConfig(other, pipeline.topic("train"), pipeline.topic("val"), out.toString(), 500,
+        var config = new TrainJobConfig(other, pipeline.dataset(), out.toString(), 500,
                 true, 0);
         var e = assertThrows(IllegalStateException.class, () -> TrainRunner.start(config, infra, 0));
         assertTrue(e.getMessage().contains("seq_len is 64, expected 32"), e.getMessage());
-        var missing = new TrainJobConfig(other, "sluice.nothing.gpt2.train", "x", out.toString(), 500, true, 0);
+        var missing = new TrainJobConfig(other, "nothing", out.toString(), 500, true, 0);
         var m = assertThrows(IllegalStateException.class, () -> TrainRunner.start(missing, infra, 0));
         assertTrue(m.getMessage().contains("does not exist"), m.getMessage());
     }

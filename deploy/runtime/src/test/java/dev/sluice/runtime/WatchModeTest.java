@@ -78,7 +78,7 @@ class WatchModeTest {
                 assertTrue(metricIds(infra.webUrl(), run.client().getJobID().toString(), "pack").stream()
                         .anyMatch(id -> id.endsWith(".sluice.droppedTokens")), "droppedTokens is published");
                 JsonNode batches = sluiceMetric(infra.webUrl(), run.client().getJobID().toString(),
-                        "sample + shuffle + batch → " + config.topic("train"),
+                        "sample + shuffle + batch → " + config.contract().topic("train"),
                         "sluice.batchesOut");
                 assertTrue(batches.asDouble() > 0, "batchesOut: " + batches);
             } finally {
@@ -92,7 +92,7 @@ class WatchModeTest {
         long deadline = System.currentTimeMillis() + 90_000;
         while (true) {
             Set<Long> ids = new HashSet<>();
-            for (List<TokenBatch> batches : Topics.read(infra.bootstrapServers(), config.topic("train"), meta).values()) {
+            for (List<TokenBatch> batches : Topics.read(infra.bootstrapServers(), config.contract().topic("train"), meta).values()) {
                 for (TokenBatch b : batches) {
                     for (long id : b.seqIds()) {
                         assertTrue(ids.add(id), "seq_id " + id + " twice");

@@ -2,9 +2,8 @@ package dev.sluice.trainer.job;
 
 import dev.sluice.connectors.batch.BatchMeta;
 import dev.sluice.connectors.batch.TokenBatch;
+import dev.sluice.connectors.kafka.BatchTopicReader;
 import dev.sluice.connectors.kafka.TokenBatchDeserializer;
-import dev.sluice.connectors.kafka.TopicCheck;
-import dev.sluice.tokenizer.Tokenizers;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -26,13 +25,12 @@ public final class TrainJob {
 
     public TrainJob(TrainJobConfig config) {
         this.config = config;
-        this.meta = BatchMeta.of(Tokenizers.load(config.speedrun().train().tokenizer()),
-                config.speedrun().model().seqLen());
+        this.meta = config.contract().meta(config.speedrun().train().tokenizer());
     }
 
     /** Checks the train topic's declared tokenizer and seq_len against ours; a clear error before any step. */
     public void preflight(Properties kafka) {
-        TopicCheck.requireMeta(kafka, config.trainTopic(), meta);
+        BatchTopicReader.requireMeta(kafka, config.trainTopic(), meta);
     }
 
     /** The job's name in the Flink Web UI. */

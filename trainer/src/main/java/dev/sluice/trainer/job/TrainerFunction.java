@@ -2,9 +2,8 @@ package dev.sluice.trainer.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.connectors.batch.BatchMeta;
 import dev.sluice.connectors.batch.TokenBatch;
-import dev.sluice.connectors.kafka.TopicCheck;
+import dev.sluice.connectors.kafka.BatchTopicReader;
 import dev.sluice.tokenizer.Tokenizer;
 import dev.sluice.tokenizer.Tokenizers;
 import dev.sluice.trainer.Checkpoint;
@@ -243,8 +242,9 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
         if (wanted == 0 || evalRows.size() >= wanted) {
             return;
         }
-        BatchMeta meta = BatchMeta.of(tokenizer, speedrun().model().seqLen());
-        evalRows = TopicCheck.firstRows(kafka, job.valTopic(), meta, wanted);
+        try (BatchTopicReader reader = new BatchTopicReader(kafka)) {
+            evalRows = reader.firstRows(job.valTopic(), job.contract().meta(speedrun().train().tokenizer()), wanted);
+        }
         if (evalRows.size() < wanted) {
             LOG.info("{} validation rows of {} in {} so far", evalRows.size(), wanted, job.valTopic());
         }
