@@ -58,16 +58,32 @@ public final class BatchTopicReader implements AutoCloseable {
             if (!reader.exists(topic)) {
                 throw new IllegalStateException("topic " + topic + " does not exist; run `bin/sluice pipeline` first");
             }
+            // A writer's first transaction may still be open: wait a while for its first committed batch.
             boolean[] seen = {false};
-            reader.forEachRecord(topic, (partition, offset, value) -> {
-                String where = "topic " + topic + " (first batch, partition " + partition + " offset " + offset + ")";
-                expected.requireMatches(reader.codec.peekMeta(value, where), where);
-                seen[0] = true;
-                return false;
-            });
-            if (!seen[0]) {
-                throw new IllegalStateException("topic " + topic + " holds no committed batches");
+            long deadline = System.nanoTime() + METADATA_WAIT.toNanos();
+            while (!seen[0]) {
+                reader.forEachRecord(topic, (partition, offset, value) -> {
+                    String where = "topic " + topic + " (first batch, partition " + partition + " offset " + offset + ")";
+                    expected.requireMatches(reader.codec.peekMeta(value, where), where);
+                    seen[0] = true;
+                    return false;
+                });
+                if (!seen[0] && System.nanoTime() > deadline) {
+                    throw new IllegalStateException("topic " + topic + " holds no committed batches");
+                }
+                if (!seen[0]) {
+                    sleep(Duration.ofMillis(250));
+                }
             }
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a committed batch", e);
         }
     }
 
