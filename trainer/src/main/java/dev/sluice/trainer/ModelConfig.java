@@ -2,6 +2,9 @@ package dev.sluice.trainer;
 
 import static dev.sluice.connectors.config.YamlConfig.require;
 
+import dev.sluice.connectors.config.YamlConfig;
+import java.util.Map;
+
 /**
  * The GPT's shape and its speedrun features, each switchable for ablations.
  *
@@ -51,9 +54,7 @@ public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, in
     }
 
     public ModelConfig withVocabSize(int v) {
-        return new ModelConfig(v, dModel, nLayers, nHeads, headDim, mlpRatio, seqLen, normAfterEmbedding, qkNorm,
-                ropeFraction, ropeBase, attnScale, reluSquared, residualMix, backout, zeroInit, logitSoftcap,
-                slidingWindow, windowPattern, ropeRescale);
+        return YamlConfig.with(this, Map.of("vocab_size", v));
     }
 
     /** Width of the concatenated heads (n_heads · head_dim); equals d_model in the reference configs. */

@@ -3,6 +3,7 @@ package dev.sluice.trainer;
 import dev.sluice.connectors.config.YamlConfig;
 import dev.sluice.tokenizer.Tokenizers;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * A speedrun: the model and how to train it ({@code configs/speedrun/*.yaml}). Loading fills in the vocabulary
@@ -34,21 +35,15 @@ public record SpeedrunConfig(String name, ModelConfig model, TrainConfig train) 
     /** The same run with another tokenizer: the vocabulary (embedding and lm_head rows) follows it. */
     public SpeedrunConfig withTokenizer(String tokenizer) {
         return new SpeedrunConfig(name, model.withVocabSize(Tokenizers.load(tokenizer).paddedVocabSize()),
-                train(tokenizer, train.batchSchedule(), train.microBatch(), train.device()));
+                withTrain(Map.of("tokenizer", tokenizer)).train);
     }
 
-    /** The same run with another batch schedule, micro-batch and device (e.g. a reference config measured on CPU). */
-    public SpeedrunConfig withBatchAndDevice(java.util.List<Integer> batchSchedule, int microBatch, String device) {
-        return new SpeedrunConfig(name, model, train(train.tokenizer(), batchSchedule, microBatch, device));
-    }
-
-    private TrainConfig train(String tokenizer, java.util.List<Integer> batchSchedule, int microBatch, String device) {
-        TrainConfig t = train;
-        return new TrainConfig(tokenizer, t.tokensPerParam(), t.trainTokens(), batchSchedule, microBatch,
-                t.muonLr(), t.muonMomentumStart(), t.muonMomentumEnd(), t.muonMomentumWarmupSteps(), t.muonWeightDecay(),
-                t.adamLr(), t.embeddingLrMultiplier(), t.scalarLrMultiplier(), t.adamBeta1(), t.adamBeta2(), t.adamEps(),
-                t.adamWeightDecay(), t.cooldownFraction(), t.windowStart(), t.windowBlock(), t.seed(), device, t.dtype(),
-                t.evalEvery(), t.evalSequences(), t.peakFlops());
+    /**
+     * The same run with some {@code train} fields changed, named as in the YAML (e.g. {@code batch_schedule},
+     * {@code micro_batch}, {@code device}), and checked as a loaded file is.
+     */
+    public SpeedrunConfig withTrain(Map<String, ?> changes) {
+        return new SpeedrunConfig(name, model, YamlConfig.with(train, changes));
     }
 
     public long parameters() {

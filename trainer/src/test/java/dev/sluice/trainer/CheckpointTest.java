@@ -84,7 +84,7 @@ class CheckpointTest {
     @Test
     void microBatchesGiveTheLossesOfWholeSteps() {
         SpeedrunConfig whole = config();
-        SpeedrunConfig micro = whole.withBatchAndDevice(whole.train().batchSchedule(), 3, "cpu");
+        SpeedrunConfig micro = whole.withTrain(java.util.Map.of("micro_batch", 3));
         List<Double> a = new ArrayList<>();
         List<Double> b = new ArrayList<>();
         for (var run : List.of(java.util.Map.entry(whole, a), java.util.Map.entry(micro, b))) {

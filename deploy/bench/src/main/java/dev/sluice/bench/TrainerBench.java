@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -30,8 +31,8 @@ public final class TrainerBench {
     public static int run(Path configPath, int steps, int batchOverride, int microBatch) {
         SpeedrunConfig loaded = SpeedrunConfig.load(Speedruns.resolve(configPath));
         int batch = batchOverride > 0 ? batchOverride : loaded.train().batchSchedule().get(0);
-        SpeedrunConfig c = loaded.withBatchAndDevice(java.util.List.of(batch),
-                microBatch >= 0 ? microBatch : loaded.train().microBatch(), "cpu");
+        SpeedrunConfig c = loaded.withTrain(Map.of("batch_schedule", List.of(batch),
+                "micro_batch", microBatch >= 0 ? microBatch : loaded.train().microBatch(), "device", "cpu"));
         int seqLen = c.model().seqLen();
         double matmul = matmulFlops(batch * seqLen, c.model().dModel(), c.model().vocabSize());
         SplittableRandom r = new SplittableRandom(1);
