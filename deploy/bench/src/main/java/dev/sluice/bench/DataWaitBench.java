@@ -1,14 +1,14 @@
 package dev.sluice.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.sluice.connectors.config.SluiceHome;
 import dev.sluice.jobs.Speedruns;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.runtime.DemoCorpus;
 import dev.sluice.runtime.Infrastructure;
-import dev.sluice.runtime.Report;
 import dev.sluice.runtime.SpeedrunRunner;
+import dev.sluice.trainer.MetricsLog;
 import dev.sluice.trainer.SpeedrunConfig;
+import dev.sluice.trainer.StepMetrics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,13 +30,13 @@ public final class DataWaitBench {
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, 12)) {
             new SpeedrunRunner(c, data, List.of(c.train().tokenizer()), out, 20_000).run(infra, System.err);
         }
-        List<JsonNode> metrics = Report.readMetrics(out.resolve("metrics.jsonl"));
+        List<StepMetrics> metrics = MetricsLog.read(out);
         double sum = 0;
         double first = 0;
         int firstN = Math.min(10, metrics.size());
         double max = 0;
         for (int i = 0; i < metrics.size(); i++) {
-            double w = metrics.get(i).get("data_wait_fraction").asDouble();
+            double w = metrics.get(i).dataWaitFraction();
             sum += w;
             max = Math.max(max, w);
             first += i < firstN ? w : 0;

@@ -8,12 +8,11 @@ import dev.sluice.pipeline.DocumentSplit;
 import dev.sluice.runtime.DemoCorpus;
 import dev.sluice.tokenizer.Tokenizer;
 import dev.sluice.tokenizer.Tokenizers;
-import dev.sluice.trainer.Checkpoint;
 import dev.sluice.trainer.Flops;
+import dev.sluice.trainer.InMemoryTraining;
 import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.TextRows;
 import dev.sluice.trainer.Trainer;
-import java.io.BufferedWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,37 +59,9 @@ final class TrainLocalCommand implements Callable<Integer> {
         List<int[]> trainRows = TextRows.of(tok, train, seqLen);
         List<int[]> valRows = TextRows.of(tok, val, seqLen);
         valRows = valRows.subList(0, Math.min(valRows.size(), Math.max(1, c.train().evalSequences())));
-        ObjectMapper json = new ObjectMapper();
         long start = System.nanoTime();
-        Trainer.EvalResult last;
-        try (Trainer t = new Trainer(c, tok); BufferedWriter metrics = Files.newBufferedWriter(outDir.resolve("metrics.jsonl"))) {
-            int next = 0;
-            while (!t.done()) {
-                List<int[]> batch = new ArrayList<>();
-                for (int i = 0; i < t.nextBatchSize(); i++) {
-                    batch.add(trainRows.get(next++ % trainRows.size()));
-                }
-                Trainer.StepResult r = t.step(batch);
-                ObjectNode line = json.createObjectNode().put("step", r.step()).put("loss", r.loss())
-                        .put("lr_multiplier", r.lrMultiplier()).put("muon_momentum", r.muonMomentum())
-                        .put("batch_sequences", r.sequences()).put("long_window", r.longWindow())
-                        .put("tokens_per_second", r.tokens() / r.seconds())
-                        .put("flops_per_second", 3.0 * Flops.perToken(c.model()) * r.tokens() / r.seconds());
-                boolean evalNow = c.train().evalEvery() > 0 && (r.step() + 1) % c.train().evalEvery() == 0;
-                if (evalNow) {
-                    Trainer.EvalResult e = t.evaluate(valRows, 8);
-                    line.put("val_loss", e.loss()).put("val_bpb", e.bitsPerByte());
-                }
-                metrics.write(line.toString());
-                metrics.newLine();
-                System.err.printf(Locale.ROOT, "\rstep %d/%d  loss %.3f  %.0f tok/s   ", r.step() + 1,
-                        t.schedules().totalSteps(), r.loss(), r.tokens() / r.seconds());
-            }
-            System.err.println();
-            last = t.evaluate(valRows, 8);
-            Checkpoint.save(t, outDir);
-        }
-        ObjectNode summary = json.createObjectNode();
+        Trainer.EvalResult last = InMemoryTraining.run(c, tok, trainRows, valRows, outDir, System.err);
+        ObjectNode summary = new ObjectMapper().createObjectNode();
         summary.put("name", c.name());
         summary.put("steps", c.schedules().totalSteps());
         summary.put("tokens", c.schedules().totalTokens());

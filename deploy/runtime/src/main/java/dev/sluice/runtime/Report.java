@@ -1,7 +1,7 @@
 package dev.sluice.runtime;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.trainer.StepMetrics;
+import dev.sluice.trainer.job.Results;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -27,23 +27,10 @@ public final class Report {
     private Report() {}
 
     /** One trained run: its name (the tokenizer in an A/B), metrics lines and results.json. */
-    public record Run(String label, List<JsonNode> metrics, JsonNode results) {
-        public JsonNode info() {
-            return results.get("runs").get(0).get("run_info");
+    public record Run(String label, List<StepMetrics> metrics, Results results) {
+        public Results.RunInfo info() {
+            return results.info();
         }
-    }
-
-    public static List<JsonNode> readMetrics(Path file) throws IOException {
-        ObjectMapper json = new ObjectMapper();
-        List<JsonNode> lines = new ArrayList<>();
-        if (Files.exists(file)) {
-            for (String l : Files.readAllLines(file)) {
-                if (!l.isBlank()) {
-                    lines.add(json.readTree(l));
-                }
-            }
-        }
-        return lines;
     }
 
     public static void write(Path dir, String title, List<Run> runs) throws IOException {
@@ -57,15 +44,15 @@ public final class Report {
         for (Run r : runs) {
             List<double[]> l = new ArrayList<>();
             List<double[]> b = new ArrayList<>();
-            for (JsonNode m : r.metrics()) {
-                l.add(new double[] {m.get("step").asDouble() + 1, m.get("loss").asDouble()});
-                if (m.has("val_bpb")) {
-                    b.add(new double[] {m.get("step").asDouble() + 1, m.get("val_bpb").asDouble()});
+            for (StepMetrics m : r.metrics()) {
+                l.add(new double[] {m.step() + 1, m.loss()});
+                if (m.valBpb() != null) {
+                    b.add(new double[] {m.step() + 1, m.valBpb()});
                 }
             }
-            JsonNode info = r.info();
-            if (info.has("eval/bpb") && !r.metrics().isEmpty()) { // the final evaluation, after the last step
-                b.add(new double[] {info.get("steps").asDouble(), info.get("eval/bpb").asDouble()});
+            Results.RunInfo info = r.info();
+            if (info.evalBpb() != null && !r.metrics().isEmpty()) { // the final evaluation, after the last step
+                b.add(new double[] {info.steps(), info.evalBpb()});
             }
             loss.put(r.label(), l);
             bpb.put(r.label(), b);
@@ -77,12 +64,11 @@ public final class Report {
 
         StringBuilder rows = new StringBuilder();
         for (Run r : runs) {
-            JsonNode i = r.info();
+            Results.RunInfo i = r.info();
             rows.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%,d</td><td>%,d</td><td>%.3g</td>"
                             + "<td>%.1f s</td><td><b>%.4f</b></td><td>%.4f</td></tr>%n", esc(r.label()),
-                    esc(i.path("tokenizer").asText()), i.path("model_size").asLong(), i.path("total_tokens").asLong(),
-                    i.path("model_flops").asDouble(), i.path("training_time").asDouble(), i.path("eval/bpb").asDouble(),
-                    i.path("eval/loss").asDouble()));
+                    esc(i.tokenizer()), i.modelSize(), i.totalTokens(), i.modelFlops(), i.trainingTime(),
+                    i.evalBpb() == null ? Double.NaN : i.evalBpb(), i.evalLoss() == null ? Double.NaN : i.evalLoss()));
         }
         String html = """
                 <!doctype html>

@@ -1,12 +1,14 @@
 package dev.sluice.runtime;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.connectors.DataContract;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
+import dev.sluice.trainer.MetricsLog;
 import dev.sluice.trainer.SpeedrunConfig;
+import dev.sluice.trainer.StepMetrics;
+import dev.sluice.trainer.job.Results;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -70,7 +72,7 @@ public final class SpeedrunRunner {
             progress.println("TrainJob submitted: " + t.speedrun().name() + " on " + t.trainTopic());
         }
         watch(trains, trainClients, pipeline, start, progress);
-        JsonNode pipelineSummary = pipeline.client().getJobStatus().get().isGloballyTerminalState()
+        ObjectNode pipelineSummary = pipeline.client().getJobStatus().get().isGloballyTerminalState()
                 ? pipeline.awaitSummary() : null;
 
         List<Report.Run> runs = new ArrayList<>();
@@ -81,25 +83,25 @@ public final class SpeedrunRunner {
         ObjectNode per = summary.putObject("runs");
         for (int i = 0; i < trains.size(); i++) {
             TrainJobConfig t = trains.get(i);
-            JsonNode results = TrainRunner.awaitResults(trainClients.get(i), t);
+            Results results = TrainRunner.awaitResults(trainClients.get(i), t);
             Path dir = Path.of(t.outDir());
-            runs.add(new Report.Run(tokenizers.get(i), Report.readMetrics(dir.resolve("metrics.jsonl")), results));
-            JsonNode info = results.get("runs").get(0).get("run_info");
+            runs.add(new Report.Run(tokenizers.get(i), MetricsLog.read(dir), results));
+            Results.RunInfo info = results.info();
             double waitSum = 0;
             double waitMax = 0;
-            for (JsonNode m : runs.get(i).metrics()) {
-                waitSum += m.get("data_wait_fraction").asDouble();
-                waitMax = Math.max(waitMax, m.get("data_wait_fraction").asDouble());
+            for (StepMetrics m : runs.get(i).metrics()) {
+                waitSum += m.dataWaitFraction();
+                waitMax = Math.max(waitMax, m.dataWaitFraction());
             }
             per.putObject(tokenizers.get(i))
                     .put("data_wait_fraction_mean", waitSum / Math.max(1, runs.get(i).metrics().size()))
                     .put("data_wait_fraction_max", waitMax)
-                    .put("val_bpb", info.path("eval/bpb").asDouble())
-                    .put("val_loss", info.path("eval/loss").asDouble())
-                    .put("steps", info.path("steps").asInt())
-                    .put("total_tokens", info.path("total_tokens").asLong())
-                    .put("model_flops", info.path("model_flops").asDouble())
-                    .put("training_time", info.path("training_time").asDouble())
+                    .put("val_bpb", info.evalBpb())
+                    .put("val_loss", info.evalLoss())
+                    .put("steps", info.steps())
+                    .put("total_tokens", info.totalTokens())
+                    .put("model_flops", info.modelFlops())
+                    .put("training_time", info.trainingTime())
                     .put("dir", dir.toString());
         }
         if (pipelineSummary != null) {
@@ -136,12 +138,12 @@ public final class SpeedrunRunner {
             for (int i = 0; i < trains.size(); i++) {
                 TrainJobConfig t = trains.get(i);
                 Path dir = Path.of(t.outDir());
-                if (clients.get(i).getJobStatus().get().isGloballyTerminalState() && !Files.exists(dir.resolve("results.json"))) {
+                if (clients.get(i).getJobStatus().get().isGloballyTerminalState() && !Files.exists(Results.file(dir))) {
                     clients.get(i).getJobExecutionResult().get(); // surfaces the job's failure
                     throw new IllegalStateException("TrainJob " + t.trainTopic() + " ended without results");
                 }
-                allDone &= Files.exists(dir.resolve("results.json"));
-                line.append(progressOf(t, Report.readMetrics(dir.resolve("metrics.jsonl")), start,
+                allDone &= Files.exists(Results.file(dir));
+                line.append(progressOf(t, MetricsLog.read(dir), start,
                         trains.size() > 1 ? tokenizers.get(i) : null));
             }
             progress.print(line + "   ");
@@ -157,20 +159,20 @@ public final class SpeedrunRunner {
         }
     }
 
-    private static String progressOf(TrainJobConfig t, List<JsonNode> metrics, long start, String label) {
+    private static String progressOf(TrainJobConfig t, List<StepMetrics> metrics, long start, String label) {
         int total = t.speedrun().schedules().totalSteps();
         String prefix = label == null ? "" : label + ": ";
         if (metrics.isEmpty()) {
             return prefix + "step 0/" + total + " (waiting for data)  ";
         }
-        JsonNode last = metrics.get(metrics.size() - 1);
-        int step = last.get("step").asInt() + 1;
+        StepMetrics last = metrics.get(metrics.size() - 1);
+        int step = last.step() + 1;
         double elapsed = (System.nanoTime() - start) / 1e9;
         // by tokens, not steps: later steps are bigger (the batch-size schedule)
-        double done = last.get("tokens").asDouble();
+        double done = last.tokens();
         double eta = elapsed / done * (t.speedrun().schedules().totalTokens() - done);
         return String.format(Locale.ROOT, "%sstep %d/%d  loss %.3f  %,.0f tok/s  ETA %dm%02ds  ", prefix, step, total,
-                last.get("loss").asDouble(), last.get("tokens_per_second").asDouble(), (int) eta / 60, (int) eta % 60);
+                last.loss(), last.tokensPerSecond(), (int) eta / 60, (int) eta % 60);
     }
 
     /** Cancels whatever is still running (Ctrl-C, or a failure). */

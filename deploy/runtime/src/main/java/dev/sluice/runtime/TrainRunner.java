@@ -1,7 +1,6 @@
 package dev.sluice.runtime;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.trainer.job.Results;
 import dev.sluice.trainer.job.TrainJob;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.nio.file.Files;
@@ -27,8 +26,8 @@ public final class TrainRunner {
      * Waits until the trainer has written results.json (the schedule is done) or the job has ended, then cancels
      * an unbounded job that is still reading; returns the results, or fails if the job failed first.
      */
-    public static JsonNode awaitResults(JobClient client, TrainJobConfig config) throws Exception {
-        Path results = Path.of(config.outDir(), "results.json");
+    public static Results awaitResults(JobClient client, TrainJobConfig config) throws Exception {
+        Path results = Results.file(Path.of(config.outDir()));
         while (!Files.exists(results)) {
             if (client.getJobStatus().get().isGloballyTerminalState()) {
                 client.getJobExecutionResult().get(); // rethrows the job's failure
@@ -43,6 +42,6 @@ public final class TrainRunner {
         if (!client.getJobStatus().get().isGloballyTerminalState()) {
             client.cancel().get();
         }
-        return new ObjectMapper().readTree(results.toFile());
+        return Results.read(Path.of(config.outDir()));
     }
 }

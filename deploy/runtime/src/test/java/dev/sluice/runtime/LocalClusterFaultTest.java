@@ -13,8 +13,11 @@ import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.runtime.cluster.LocalCluster;
 import dev.sluice.tokenizer.Tokenizers;
+import dev.sluice.trainer.MetricsLog;
 import dev.sluice.trainer.Micro;
 import dev.sluice.trainer.SpeedrunConfig;
+import dev.sluice.trainer.StepMetrics;
+import dev.sluice.trainer.job.Results;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -151,8 +154,8 @@ class LocalClusterFaultTest {
         return Micro.config("train_tokens: 4608", "train_tokens: 30720", "eval_every: 4", "eval_every: 10");
     }
 
-    static List<JsonNode> metrics(Path out) throws Exception {
-        return Report.readMetrics(out.resolve("metrics.jsonl"));
+    static List<StepMetrics> metrics(Path out) throws Exception {
+        return MetricsLog.read(out);
     }
 
     @Test
@@ -177,12 +180,12 @@ class LocalClusterFaultTest {
         cluster.restart(victim);
         TrainRunner.awaitResults(client, job);
         String restores = Files.readString(killed.resolve("restores.jsonl"));
-        List<JsonNode> a = metrics(straight);
-        List<JsonNode> b = metrics(killed);
+        List<StepMetrics> a = metrics(straight);
+        List<StepMetrics> b = metrics(killed);
         assertEquals(a.size(), b.size());
         for (int i = 0; i < a.size(); i++) {
-            assertEquals(a.get(i).get("loss"), b.get(i).get("loss"), "loss at step " + i);
-            assertEquals(a.get(i).get("seq_id_hash"), b.get(i).get("seq_id_hash"), "sequences of step " + i);
+            assertEquals(a.get(i).loss(), b.get(i).loss(), "loss at step " + i);
+            assertEquals(a.get(i).seqIdHash(), b.get(i).seqIdHash(), "sequences of step " + i);
         }
         System.err.printf("counted: %d steps, losses and sequences equal to the uninterrupted run; restores: %s",
                 b.size(), restores);
@@ -203,10 +206,9 @@ class LocalClusterFaultTest {
         System.err.println("injected: SIGKILL of kafka-2 after trainer step " + metrics(out).size());
         try {
             ObjectNode summary = pipeline.awaitSummary();
-            JsonNode results = TrainRunner.awaitResults(trainer, job);
+            Results results = TrainRunner.awaitResults(trainer, job);
             assertEquals(0, summary.get("rejected_records").asInt());
-            assertEquals(job.speedrun().schedules().totalTokens(),
-                    results.get("runs").get(0).get("run_info").get("total_tokens").asLong());
+            assertEquals(job.speedrun().schedules().totalTokens(), results.info().totalTokens());
             System.err.printf("counted: pipeline wrote %d train sequences, trainer finished %d steps with one broker down%n",
                     summary.get("topics").get(c.contract().topic("train")).get("sequences").asLong(), metrics(out).size());
         } finally {

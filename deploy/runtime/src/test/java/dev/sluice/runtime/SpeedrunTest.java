@@ -7,7 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.connectors.config.YamlConfig;
 import dev.sluice.pipeline.PipelineConfig;
+import dev.sluice.trainer.MetricsLog;
 import dev.sluice.trainer.Micro;
+import dev.sluice.trainer.StepMetrics;
+import dev.sluice.trainer.job.Results;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -51,12 +54,11 @@ class SpeedrunTest {
             JsonNode run = summary.get("runs").get(t);
             assertTrue(run.get("val_bpb").asDouble() > 0, t + ": " + run);
             Path dir = out.resolve(t);
-            List<JsonNode> metrics = Report.readMetrics(dir.resolve("metrics.jsonl"));
+            List<StepMetrics> metrics = MetricsLog.read(dir);
             assertEquals(16, metrics.size(), t);
-            assertTrue(metrics.get(15).get("loss").asDouble() < metrics.get(0).get("loss").asDouble(), t + ": loss fell");
-            assertTrue(Files.exists(dir.resolve("results.json")) && Files.exists(dir.resolve("checkpoint/checkpoint.bin")));
-            assertEquals(t, new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("results.json")
-                    .toFile()).get("runs").get(0).get("run_info").get("tokenizer").asText());
+            assertTrue(metrics.get(15).loss() < metrics.get(0).loss(), t + ": loss fell");
+            assertTrue(Files.exists(dir.resolve("checkpoint/checkpoint.bin")));
+            assertEquals(t, Results.read(dir).info().tokenizer());
         }
         assertEquals(6144, summary.get("runs").get("gpt2").get("total_tokens").asLong());
         String html = Files.readString(out.resolve("report.html"));

@@ -9,8 +9,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.connectors.config.YamlConfig;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
+import dev.sluice.trainer.MetricsLog;
 import dev.sluice.trainer.Micro;
 import dev.sluice.trainer.SpeedrunConfig;
+import dev.sluice.trainer.StepMetrics;
+import dev.sluice.trainer.job.Results;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,53 +63,48 @@ class TrainJobTest {
         return new TrainJobConfig(Micro.config(), pipeline.dataset(), dir.toString(), 150, true, failAt);
     }
 
-    static List<JsonNode> metrics(Path dir) throws Exception {
-        ObjectMapper json = new ObjectMapper();
-        List<JsonNode> lines = new ArrayList<>();
-        for (String l : Files.readAllLines(dir.resolve("metrics.jsonl"))) {
-            lines.add(json.readTree(l));
-        }
-        return lines;
+    static List<StepMetrics> metrics(Path dir) throws Exception {
+        return MetricsLog.read(dir);
     }
 
     @Test
     void afterAKillAndRestoreTheLossesAndSequencesEqualAnUninterruptedRun() throws Exception {
         Path straightDir = out.resolve("straight");
         TrainJobConfig straight = job(straightDir, 0);
-        JsonNode results = TrainRunner.awaitResults(TrainRunner.start(straight, infra, 0), straight);
-        List<JsonNode> a = metrics(straightDir);
+        Results results = TrainRunner.awaitResults(TrainRunner.start(straight, infra, 0), straight);
+        List<StepMetrics> a = metrics(straightDir);
         assertEquals(12, a.size(), "steps: 4608 tokens / 64 per row / (4+8) rows per round = 6 rounds x 2 phases");
-        assertEquals(4, a.get(0).get("batch_sequences").asInt());
-        assertEquals(8, a.get(11).get("batch_sequences").asInt());
-        assertTrue(a.get(11).get("loss").asDouble() < a.get(0).get("loss").asDouble(), "loss fell");
-        assertTrue(a.get(3).has("val_bpb"), "evaluated every 4 steps");
-        for (String field : List.of("lr", "muon_momentum", "tokens_per_second", "flops_per_second", "mfu",
-                "data_wait_fraction")) {
-            assertTrue(a.get(5).has(field), field);
-        }
-        JsonNode run = results.get("runs").get(0).get("run_info");
-        assertEquals(4608, run.get("total_tokens").asLong());
-        assertTrue(run.get("eval/bpb").asDouble() > 0);
-        assertEquals(3.0 * run.get("flops_per_token").asLong() * 4608, run.get("model_flops").asDouble(), 1);
+        assertEquals(4, a.get(0).batchSequences());
+        assertEquals(8, a.get(11).batchSequences());
+        assertTrue(a.get(11).loss() < a.get(0).loss(), "loss fell");
+        assertTrue(a.get(3).valBpb() != null && a.get(2).valBpb() == null, "evaluated every 4 steps");
+        StepMetrics m = a.get(5);
+        assertTrue(m.lr() > 0 && m.muonMomentum() > 0 && m.tokensPerSecond() > 0 && m.flopsPerSecond() > 0, m.toString());
+        assertTrue(m.dataWaitFraction() >= 0 && m.dataWaitFraction() < 1, m.toString());
+        assertEquals(null, m.mfu(), "micro sets no peak_flops: no MFU");
+        Results.RunInfo run = results.info();
+        assertEquals(4608, run.totalTokens());
+        assertTrue(run.evalBpb() > 0);
+        assertEquals(3.0 * run.flopsPerToken() * 4608, run.modelFlops(), 1);
         assertTrue(Files.exists(straightDir.resolve("checkpoint/checkpoint.bin")));
 
         Path failedDir = out.resolve("failed");
         TrainJobConfig failing = job(failedDir, 7);
-        JsonNode resumedResults = TrainRunner.awaitResults(TrainRunner.start(failing, infra, 2), failing);
+        Results resumedResults = TrainRunner.awaitResults(TrainRunner.start(failing, infra, 2), failing);
         assertTrue(Files.exists(failedDir.resolve(".injected-failure")), "the failure was injected");
         String restores = Files.readString(failedDir.resolve("restores.jsonl"));
         int restoredStep = new ObjectMapper().readTree(restores.lines().findFirst().orElseThrow())
                 .get("restored_step").asInt();
         System.err.println("injected a failure after step 7; the job restored at step " + restoredStep);
         assertTrue(restoredStep > 0 && restoredStep <= 7, "restored from a checkpoint taken mid-run: " + restores);
-        List<JsonNode> b = metrics(failedDir);
+        List<StepMetrics> b = metrics(failedDir);
         assertEquals(a.size(), b.size());
         for (int i = 0; i < a.size(); i++) {
-            assertEquals(a.get(i).get("step"), b.get(i).get("step"));
-            assertEquals(a.get(i).get("loss"), b.get(i).get("loss"), "loss at step " + i);
-            assertEquals(a.get(i).get("seq_id_hash"), b.get(i).get("seq_id_hash"), "sequences of step " + i);
+            assertEquals(a.get(i).step(), b.get(i).step());
+            assertEquals(a.get(i).loss(), b.get(i).loss(), "loss at step " + i);
+            assertEquals(a.get(i).seqIdHash(), b.get(i).seqIdHash(), "sequences of step " + i);
         }
-        assertEquals(run.get("eval/bpb"), resumedResults.get("runs").get(0).get("run_info").get("eval/bpb"));
+        assertEquals(run.evalBpb(), resumedResults.info().evalBpb());
     }
 
     @Test

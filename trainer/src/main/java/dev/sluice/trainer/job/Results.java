@@ -1,43 +1,80 @@
 package dev.sluice.trainer.job;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import dev.sluice.trainer.Flops;
 import dev.sluice.trainer.Trainer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
 
-/** results.json in the shape of Marin's speedrun results: one run with its configs, size, tokens, FLOPs and bpb. */
-final class Results {
+/**
+ * {@code results.json} in the shape of Marin's speedrun results: one run with its configs, size, tokens, FLOPs and
+ * bits-per-byte. Written by the trainer when its schedule is done, read back by the runners and the report through
+ * this record only.
+ */
+public record Results(List<Run> runs) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private Results() {}
+    public record Run(@JsonProperty("run_info") RunInfo runInfo) {}
 
-    static ObjectNode json(TrainJobConfig job, Trainer trainer, Trainer.EvalResult eval, double trainingSeconds) {
+    /**
+     * @param tokenizedDataset the train topic
+     * @param trainingHardwareFlops no activation recomputation: the hardware does the model's FLOPs
+     * @param evalBpb the final validation bits-per-byte (absent when the run had no validation rows)
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record RunInfo(JsonNode modelConfig, JsonNode trainConfig, String name, String tokenizedDataset,
+                          String tokenizer, long modelSize, int steps, long totalTokens, long flopsPerToken,
+                          double modelFlops, double trainingHardwareFlops, double trainingTime, String device,
+                          @JsonProperty("eval/bpb") Double evalBpb, @JsonProperty("eval/loss") Double evalLoss,
+                          @JsonProperty("eval/tokens") Long evalTokens, @JsonProperty("eval/bytes") Long evalBytes) {}
+
+    static Results of(TrainJobConfig job, Trainer trainer, Trainer.EvalResult eval, double trainingSeconds) {
         var c = job.speedrun();
         long tokens = trainer.schedules().tokensBefore(trainer.step());
         double modelFlops = Flops.modelFlops(c.model(), tokens);
-        ObjectNode root = JSON.createObjectNode();
-        ObjectNode info = root.putArray("runs").addObject().putObject("run_info");
-        info.set("model_config", JSON.valueToTree(c.model()));
-        info.set("train_config", JSON.valueToTree(c.train()));
-        info.put("name", c.name());
-        info.put("tokenized_dataset", job.trainTopic());
-        info.put("tokenizer", c.train().tokenizer());
-        info.put("model_size", c.parameters());
-        info.put("steps", trainer.step());
-        info.put("total_tokens", tokens);
-        info.put("flops_per_token", Flops.perToken(c.model()));
-        info.put("model_flops", modelFlops);
-        // no activation recomputation: the hardware does the model's FLOPs
-        info.put("training_hardware_flops", modelFlops);
-        info.put("training_time", trainingSeconds);
-        info.put("device", c.train().device());
-        if (eval != null) {
-            info.put("eval/bpb", eval.bitsPerByte());
-            info.put("eval/loss", eval.loss());
-            info.put("eval/tokens", eval.tokens());
-            info.put("eval/bytes", eval.bytes());
+        return new Results(List.of(new Run(new RunInfo(JSON.valueToTree(c.model()), JSON.valueToTree(c.train()),
+                c.name(), job.trainTopic(), c.train().tokenizer(), c.parameters(), trainer.step(), tokens,
+                Flops.perToken(c.model()), modelFlops, modelFlops, trainingSeconds, c.train().device(),
+                eval == null ? null : eval.bitsPerByte(), eval == null ? null : eval.loss(),
+                eval == null ? null : eval.tokens(), eval == null ? null : eval.bytes()))));
+    }
+
+    public RunInfo info() {
+        return runs.get(0).runInfo();
+    }
+
+    public static Path file(Path dir) {
+        return dir.resolve("results.json");
+    }
+
+    /** Whole or not at all: a runner polling for the file never reads half of it. */
+    public void write(Path dir) throws IOException {
+        Path tmp = dir.resolve(".results.json.tmp");
+        Files.writeString(tmp, JSON.writeValueAsString(this));
+        Files.move(tmp, file(dir), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    public static Results read(Path dir) throws IOException {
+        return JSON.readValue(file(dir).toFile(), Results.class);
+    }
+
+    @Override
+    public String toString() {
+        try {
+            return JSON.writeValueAsString(this);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
         }
-        return root;
     }
 }
