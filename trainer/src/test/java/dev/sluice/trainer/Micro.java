@@ -11,7 +11,7 @@ public final class Micro {
     private Micro() {}
 
     /** The file, found from any module's directory (tests run in their module's, one or two levels down). */
-    static Path file() {
+    public static Path file() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             Path f = dir.resolve("configs/speedrun/micro.yaml");
             if (Files.isRegularFile(f)) {

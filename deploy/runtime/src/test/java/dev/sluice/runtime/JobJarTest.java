@@ -13,6 +13,11 @@ import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.runtime.cluster.LocalCluster;
 import dev.sluice.runtime.embedded.EmbeddedKafka;
 import dev.sluice.tokenizer.Tokenizers;
+import dev.sluice.trainer.MetricsLog;
+import dev.sluice.trainer.Micro;
+import dev.sluice.trainer.StepMetrics;
+import dev.sluice.trainer.job.Results;
+import dev.sluice.trainer.job.TrainJobConfig;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,13 +39,15 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The job jar as a Flink user submits it: uploaded through the REST API behind the Web UI's "Submit New Job" page
  * ({@code /jars/upload}, {@code /jars/{id}/run}) to a session cluster whose class path holds only Flink's own jars
- * (deploy/flink-dist), writing to a real broker. Its batches must equal those of the same config run in-process.
+ * (deploy/flink-dist), writing to a real broker. Its batches, and with DJL in the cluster's lib/ its TrainJob's losses,
+ * must equal those of the same config run in-process.
  */
 @Timeout(600)
 class JobJarTest {
 
     static final Path JOB_JAR = Path.of("../jobs/target/sluice-job.jar");
     static final Path FLINK_LIB = Path.of("../flink-dist/target/lib");
+    static final Path DJL_LIB = Path.of("../jobs/target/djl-lib");
     static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -48,6 +55,7 @@ class JobJarTest {
     static Path dir;
 
     static EmbeddedKafka kafka;
+    static int basePort;
     static LocalCluster flink;
     static String jarId;
 
@@ -56,10 +64,10 @@ class JobJarTest {
         assertTrue(Files.isRegularFile(JOB_JAR), "build the job jar first (mvn package): " + JOB_JAR.toAbsolutePath());
         kafka = EmbeddedKafka.start(0);
         // below the ephemeral port range, apart from LocalClusterFaultTest's and other runs on the same machine
-        flink = LocalCluster.stockFlink(dir.resolve("flink"), 20000 + (int) (ProcessHandle.current().pid() % 90) * 100,
-                FLINK_LIB);
+        basePort = 20000 + (int) (ProcessHandle.current().pid() % 90) * 100;
+        flink = LocalCluster.stockFlink(dir.resolve("flink"), basePort, List.of(FLINK_LIB));
         flink.startFlink(1);
-        jarId = upload(JOB_JAR);
+        jarId = upload(flink, JOB_JAR);
     }
 
     @AfterAll
@@ -96,9 +104,9 @@ class JobJarTest {
         Path config = dir.resolve("pipeline-jar.yaml");
         Files.writeString(config, corpus("jar"));
         PipelineConfig viaJar = PipelineConfig.load(config);
-        String jobId = run(List.of("tokenize", "--config", config.toString(), "--bootstrap-servers",
+        String jobId = run(flink, jarId, List.of("tokenize", "--config", config.toString(), "--bootstrap-servers",
                 kafka.bootstrapServers()));
-        awaitFinished(jobId);
+        awaitFinished(flink, jobId);
 
         // The reference: the same config through the runtime's own path (MiniCluster, this JVM's class path).
         PipelineConfig inProcess = YamlConfig.parse(corpus("inprocess"), PipelineConfig.class);
@@ -116,11 +124,46 @@ class JobJarTest {
 
     @Test
     void theTrainJobWithoutDjlOnTheClusterFailsAtSubmitSayingWhatToDo() throws Exception {
-        HttpResponse<String> r = post("/jars/" + jarId + "/run", runBody(List.of("train", "--config",
+        HttpResponse<String> r = post(flink, "/jars/" + jarId + "/run", runBody(List.of("train", "--config",
                 Path.of("../../configs/speedrun/tiny.yaml").toAbsolutePath().toString(), "--bootstrap-servers",
                 kafka.bootstrapServers())));
         assertTrue(r.statusCode() >= 400, r.body());
         assertTrue(r.body().contains("needs DJL on the Flink cluster's class path"), r.body());
+    }
+
+    @Test
+    void theTrainJobRunsFromTheJarWhenDjlIsInTheClustersLibWithTheLossesOfTheInProcessJob() throws Exception {
+        // The data, and the reference: the micro model trained in-process on it.
+        PipelineConfig data = YamlConfig.parse(corpus("micro-data").replace("seq_len: 128", "seq_len: 64"),
+                PipelineConfig.class);
+        TrainJobConfig reference = new TrainJobConfig(Micro.config(), data.dataset(), dir.resolve("in-process")
+                .toString(), 1000, true, 0);
+        try (Infrastructure infra = Infrastructure.start(kafka.bootstrapServers(), Map.of(), null, 0, 8)) {
+            PipelineRunner.start(new TokenizeJob(data), infra, false, 0).awaitSummary();
+            TrainRunner.awaitResults(TrainRunner.start(reference, infra, 0), reference);
+        }
+        // A second stock cluster, with DJL in its lib/ as the README says.
+        LocalCluster withDjl = LocalCluster.stockFlink(dir.resolve("flink-djl"), basePort + 50,
+                List.of(FLINK_LIB, DJL_LIB));
+        try {
+            withDjl.startFlink(1);
+            Path out = dir.resolve("via-jar");
+            String jobId = run(withDjl, upload(withDjl, JOB_JAR), List.of("train", "--config",
+                    Micro.file().toString(), "--dataset", data.dataset(), "--bootstrap-servers", kafka.bootstrapServers(),
+                    "--out", out.toString(), "--checkpoint-interval-ms", "1000"));
+            awaitFinished(withDjl, jobId);
+            List<StepMetrics> expected = MetricsLog.read(Path.of(reference.outDir()));
+            List<StepMetrics> actual = MetricsLog.read(out);
+            assertEquals(12, expected.size());
+            assertEquals(expected.size(), actual.size());
+            for (int i = 0; i < expected.size(); i++) {
+                assertEquals(expected.get(i).loss(), actual.get(i).loss(), "loss at step " + i);
+                assertEquals(expected.get(i).seqIdHash(), actual.get(i).seqIdHash(), "sequences of step " + i);
+            }
+            assertEquals(Results.read(Path.of(reference.outDir())).info().evalBpb(), Results.read(out).info().evalBpb());
+        } finally {
+            withDjl.stop();
+        }
     }
 
     /** Every row as "seq_id source tokens…", in topic order. */
@@ -134,14 +177,14 @@ class JobJarTest {
         return rows;
     }
 
-    static String upload(Path jar) throws Exception {
+    static String upload(LocalCluster cluster, Path jar) throws Exception {
         String boundary = "sluice" + System.nanoTime();
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         body.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\"sluice-job.jar\""
                 + "\r\nContent-Type: application/x-java-archive\r\n\r\n").getBytes(StandardCharsets.UTF_8));
         body.write(Files.readAllBytes(jar));
         body.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri("/jars/upload"))
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri(cluster, "/jars/upload"))
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -150,8 +193,8 @@ class JobJarTest {
         return Path.of(path).getFileName().toString();
     }
 
-    static String run(List<String> args) throws Exception {
-        HttpResponse<String> r = post("/jars/" + jarId + "/run", runBody(args));
+    static String run(LocalCluster cluster, String jar, List<String> args) throws Exception {
+        HttpResponse<String> r = post(cluster, "/jars/" + jar + "/run", runBody(args));
         assertEquals(200, r.statusCode(), r.body());
         return JSON.readTree(r.body()).get("jobid").asText();
     }
@@ -163,32 +206,33 @@ class JobJarTest {
         return JSON.writeValueAsString(body);
     }
 
-    static void awaitFinished(String jobId) throws Exception {
+    static void awaitFinished(LocalCluster cluster, String jobId) throws Exception {
         long deadline = System.nanoTime() + 300_000_000_000L;
         while (System.nanoTime() < deadline) {
-            JsonNode job = JSON.readTree(get("/jobs/" + jobId));
+            JsonNode job = JSON.readTree(get(cluster, "/jobs/" + jobId));
             String state = job.path("state").asText();
             if (state.equals("FINISHED")) {
                 return;
             }
             if (state.equals("FAILED") || state.equals("CANCELED")) {
-                throw new AssertionError("job " + state + ": " + get("/jobs/" + jobId + "/exceptions"));
+                throw new AssertionError("job " + state + ": " + get(cluster, "/jobs/" + jobId + "/exceptions"));
             }
             Thread.sleep(500);
         }
-        throw new AssertionError("job not finished in 300 s: " + get("/jobs/" + jobId));
+        throw new AssertionError("job not finished in 300 s: " + get(cluster, "/jobs/" + jobId));
     }
 
-    static HttpResponse<String> post(String path, String json) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+    static HttpResponse<String> post(LocalCluster cluster, String path, String json) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(uri(cluster, path)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    static String get(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+    static String get(LocalCluster cluster, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(uri(cluster, path)).GET().build(), HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
-    static URI uri(String path) {
-        return URI.create("http://" + flink.jobManager() + path);
+    static URI uri(LocalCluster cluster, String path) {
+        return URI.create("http://" + cluster.jobManager() + path);
     }
 }

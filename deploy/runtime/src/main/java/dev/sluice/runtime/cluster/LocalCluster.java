@@ -58,12 +58,14 @@ public final class LocalCluster {
     }
 
     /**
-     * A Flink session cluster as a user downloads it: only the jars in {@code flinkLib} on its class path, Flink's
-     * default child-first class loading and JVM options. Jobs reach it as a job jar; start it with
-     * {@link #startFlink}.
+     * A Flink session cluster as a user downloads it: only the jars in {@code libs} (Flink's own, and whatever a
+     * user adds to its lib/) on its class path, Flink's default child-first class loading and JVM options. Jobs
+     * reach it as a job jar; start it with {@link #startFlink}.
      */
-    public static LocalCluster stockFlink(Path dir, int basePort, Path flinkLib) {
-        return new LocalCluster(dir, basePort, flinkLib.toAbsolutePath() + File.separator + "*", true);
+    public static LocalCluster stockFlink(Path dir, int basePort, List<Path> libs) {
+        String classPath = String.join(File.pathSeparator,
+                libs.stream().map(l -> l.toAbsolutePath() + File.separator + "*").toList());
+        return new LocalCluster(dir, basePort, classPath, true);
     }
 
     public String bootstrapServers() {
