@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.sluice.connectors.config.YamlConfig;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -85,8 +86,8 @@ class FeatureTest {
     @Test
     void softCapIsCapTimesTanhAndTheLossIsTheCrossEntropyOfThoseLogits() {
         Gpt capped = model(Models.small(false, true, true, true, "SSSL", 3), 3);
-        Gpt plain = model(new ModelConfig(128, 16, 3, 2, 8, 4, 12, true, true, 0.5, 1024, 1.35, true, true, true,
-                false, 0.0, true, "SSSL", true), 3);
+        Gpt plain = model(YamlConfig.with(Models.small(false, true, true, true, "SSSL", 3),
+                java.util.Map.of("logit_softcap", 0.0)), 3);
         NDArray rows = Models.tokens(manager, 4, 2, 13);
         NDArray inputs = rows.get(":, 0:12");
         AttentionSchedule s = capped.schedule(12, 8, 4);

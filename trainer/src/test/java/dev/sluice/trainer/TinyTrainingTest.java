@@ -3,6 +3,7 @@ package dev.sluice.trainer;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.connectors.config.YamlConfig;
 import dev.sluice.tokenizer.Tokenizer;
 import dev.sluice.tokenizer.Tokenizers;
 import java.io.BufferedReader;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
@@ -91,11 +93,8 @@ class TinyTrainingTest {
     }
 
     static TrainConfig withTokens(TrainConfig t, long tokens) {
-        return new TrainConfig(t.tokenizer(), 0, tokens, List.of(8), t.microBatch(), t.muonLr(), t.muonMomentumStart(),
-                t.muonMomentumEnd(), 10, t.muonWeightDecay(), t.adamLr(), t.embeddingLrMultiplier(),
-                t.scalarLrMultiplier(), t.adamBeta1(), t.adamBeta2(), t.adamEps(), t.adamWeightDecay(),
-                t.cooldownFraction(), t.windowStart(), t.windowBlock(), t.seed(), t.device(), t.dtype(), t.evalEvery(),
-                t.evalSequences(), t.peakFlops());
+        return YamlConfig.with(t, Map.of("tokens_per_param", 0, "train_tokens", tokens, "batch_schedule", List.of(8),
+                "muon_momentum_warmup_steps", 10));
     }
 
     /** Cross-entropy (nats) of the validation targets under the training tokens' unigram distribution (add-one). */
