@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.connectors.DataContract;
 import dev.sluice.connectors.config.SluiceHome;
 import dev.sluice.jobs.KafkaOptions;
 import dev.sluice.jobs.Speedruns;
@@ -9,7 +10,6 @@ import dev.sluice.runtime.Infrastructure;
 import dev.sluice.runtime.SpeedrunRunner;
 import dev.sluice.trainer.SpeedrunConfig;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -57,7 +57,7 @@ final class SpeedrunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SpeedrunConfig c = SpeedrunConfig.load(Speedruns.resolve(config));
-        List<String> names = tokenizers != null ? Arrays.stream(tokenizers.split(",")).map(String::trim).toList()
+        List<String> names = tokenizers != null ? DataContract.parseTokenizers(List.of(tokenizers))
                 : List.of(tokenizer != null ? tokenizer : c.train().tokenizer());
         PipelineConfig corpus = PipelineConfig.load(data != null ? data
                 : SluiceHome.dir().resolve("configs/pipeline-demo.yaml"));
