@@ -63,7 +63,8 @@ public final class BatchTopicReader implements AutoCloseable {
             long deadline = System.nanoTime() + METADATA_WAIT.toNanos();
             while (!seen[0]) {
                 reader.forEachRecord(topic, (partition, offset, value) -> {
-                    String where = "topic " + topic + " (first batch, partition " + partition + " offset " + offset + ")";
+                    String where = "topic " + topic + " (first batch, partition " + partition + " offset " + offset
+                            + ")";
                     expected.requireMatches(reader.codec.peekMeta(value, where), where);
                     seen[0] = true;
                     return false;

@@ -51,7 +51,8 @@ public final class PipelineRunner {
         long docTokens = 0;
         long dropped = 0;
         for (String t : contract.tokenizers()) {
-            docTokens += count(acc, contract.trainTopic(t) + ".doc_tokens") + count(acc, contract.valTopic(t) + ".doc_tokens");
+            docTokens += count(acc, contract.trainTopic(t) + ".doc_tokens")
+                    + count(acc, contract.valTopic(t) + ".doc_tokens");
             dropped += count(acc, contract.topicPrefix(t) + ".dropped_tokens");
         }
         s.put("tokens_per_second", Math.round(docTokens / Math.max(seconds, 1e-9)));
