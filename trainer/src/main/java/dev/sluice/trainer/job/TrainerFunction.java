@@ -131,8 +131,9 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
         StepMetrics m = StepMetrics.of(speedrun(), r, trainer.schedules().tokensBefore(r.step() + 1), seconds)
                 .withStream(clock.dataWaitFraction(), rows.firstSeqId(), rows.lastSeqId(), rows.seqIdHash());
         int every = speedrun().train().evalEvery();
-        if (every > 0 && (r.step() + 1) % every == 0 && !evalRows.get().isEmpty()) {
-            lastEval = trainer.evaluate(evalRows.get(), 8);
+        List<int[]> val = every > 0 && (r.step() + 1) % every == 0 ? evalRows.get() : List.of();
+        if (!val.isEmpty()) {
+            lastEval = trainer.evaluate(val, 8);
             gauges.evaluated(lastEval);
             m = m.withEval(lastEval);
         }
@@ -156,8 +157,9 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
 
     private void finish() throws IOException {
         finished = true;
-        if (!evalRows.get().isEmpty()) {
-            lastEval = trainer.evaluate(evalRows.get(), 8);
+        List<int[]> val = evalRows.get();
+        if (!val.isEmpty()) {
+            lastEval = trainer.evaluate(val, 8);
             gauges.evaluated(lastEval);
         }
         Checkpoint.save(trainer, outDir().resolve("checkpoint"));
