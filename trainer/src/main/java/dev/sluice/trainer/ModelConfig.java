@@ -27,7 +27,8 @@ import java.util.Map;
  * @param zeroInit zero-initialise the attention output projection, the MLP down projection and lm_head
  * @param logitSoftcap logits = cap·tanh(logits/cap); 0 turns it off
  * @param slidingWindow per-layer windowed causal attention following {@code windowPattern} and the window schedule
- * @param windowPattern per layer, cycled: S = short window, L = long window (e.g. "SSSL")
+ * @param windowPattern per layer, cycled and aligned to end at the last layer: S = short window, L = long window
+ *     (e.g. "SSSL"); it ends with L
  * @param ropeRescale rescale the rotary frequencies (YaRN-style) when the long window grows
  */
 public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, int headDim, int mlpRatio, int seqLen,
@@ -50,7 +51,8 @@ public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, in
         require(ropeFraction >= 0 && ropeFraction <= 1, "model.rope_fraction", "must be in [0, 1]", ropeFraction);
         require(attnScale > 0, "model.attn_scale", "must be > 0", attnScale);
         require(logitSoftcap >= 0, "model.logit_softcap", "must be >= 0", logitSoftcap);
-        require(windowPattern.matches("[SL]+"), "model.window_pattern", "must be letters S and L", windowPattern);
+        require(windowPattern.matches("[SL]*L"), "model.window_pattern",
+                "must be letters S and L ending with L (the last layer attends over the long window)", windowPattern);
     }
 
     public ModelConfig withVocabSize(int v) {
@@ -71,14 +73,24 @@ public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, in
         return Math.max(1, nLayers * 2 / 3);
     }
 
+    /** The pattern repeats backwards from the last layer, so the last layer takes its last letter, a long window. */
     public boolean isLongWindowLayer(int layer) {
-        return windowPattern.charAt(layer % windowPattern.length()) == 'L';
+        return windowPattern.charAt(Math.floorMod(layer - nLayers, windowPattern.length())) == 'L';
     }
 
     /** Parameters: embedding, lm_head, attention and MLP matrices, and the learned scalars. */
     public long parameters() {
+        return matrixParameters() + scalarParameters();
+    }
+
+    /** Embedding, lm_head and the hidden matrices: the parameters as Levanter counts them for a token budget. */
+    public long matrixParameters() {
         long perLayer = 4L * dModel * attnDim() + 2L * dModel * mlpDim();
-        long scalars = (residualMix ? 2L * nLayers : 0) + (backout ? 1 : 0);
-        return 2L * vocabSize * dModel + nLayers * perLayer + scalars;
+        return 2L * vocabSize * dModel + nLayers * perLayer;
+    }
+
+    /** The learned λ scalars (residual mix per layer, backout). */
+    public long scalarParameters() {
+        return (residualMix ? 2L * nLayers : 0) + (backout ? 1 : 0);
     }
 }

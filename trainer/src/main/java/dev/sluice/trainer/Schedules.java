@@ -10,10 +10,13 @@ public record Schedules(int totalSteps, List<Integer> batchPhases, int seqLen, d
                         double momentumStart, double momentumEnd, int momentumWarmupSteps, int windowStart,
                         int windowBlock) {
 
-    /** Steps so that the phases (each an equal share of the steps) together consume about {@code tokens}. */
+    /**
+     * As many whole steps as fit in {@code tokens} (Levanter's {@code tokens // (batch · seq_len)}), the phases
+     * each an equal share of them; at least one step per phase.
+     */
     public static Schedules of(TrainConfig t, int seqLen, long tokens) {
         long perRound = (long) seqLen * t.batchSchedule().stream().mapToInt(Integer::intValue).sum();
-        int stepsPerPhase = (int) Math.max(1, Math.round((double) tokens / perRound));
+        int stepsPerPhase = (int) Math.max(1, tokens / perRound);
         return new Schedules(stepsPerPhase * t.batchSchedule().size(), t.batchSchedule(), seqLen, t.cooldownFraction(),
                 t.muonMomentumStart(), t.muonMomentumEnd(), t.muonMomentumWarmupSteps(), Math.min(t.windowStart(), seqLen),
                 t.windowBlock());

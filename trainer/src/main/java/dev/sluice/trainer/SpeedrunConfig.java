@@ -50,9 +50,13 @@ public record SpeedrunConfig(String name, ModelConfig model, TrainConfig train) 
         return model.parameters();
     }
 
-    /** Training tokens: train_tokens, else tokens_per_param · parameters. */
+    /**
+     * The token budget: train_tokens, else int(tokens_per_param · parameters) with the parameters counted as
+     * Levanter counts them (without the λ scalars), as Marin's speedruns set their step count.
+     */
     public long trainTokens() {
-        return train.trainTokens() > 0 ? train.trainTokens() : Math.round(train.tokensPerParam() * parameters());
+        return train.trainTokens() > 0 ? train.trainTokens()
+                : (long) Math.floor(train.tokensPerParam() * model.matrixParameters());
     }
 
     public Schedules schedules() {

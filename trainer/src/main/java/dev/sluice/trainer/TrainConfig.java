@@ -19,6 +19,7 @@ import java.util.List;
  * @param muonMomentumEnd … to this (0.95) …
  * @param muonMomentumWarmupSteps … over this many steps
  * @param muonWeightDecay decoupled weight decay for the Muon matrices
+ * @param muonEps ε added to the Frobenius norm before Newton–Schulz (1e-7 as in modded-nanogpt; Levanter 1e-5)
  * @param adamLr Adam learning rate of lm_head; the embedding and scalar groups multiply it
  * @param embeddingLrMultiplier embedding LR ÷ lm_head LR (75)
  * @param scalarLrMultiplier scalars' LR ÷ lm_head LR
@@ -26,11 +27,13 @@ import java.util.List;
  * @param adamBeta2 Adam β2
  * @param adamEps Adam ε
  * @param adamWeightDecay decoupled weight decay for the Adam groups
+ * @param adamGradClip clip the Adam groups' gradients to this global norm before their update (0: no clipping;
+ *     Levanter's MuonConfig clips the AdamW branch to 1)
  * @param cooldownFraction the final share of steps over which the LR falls linearly to 0.1×
  * @param windowStart long attention window at step 0 (tokens)
  * @param windowBlock the long window grows in multiples of this many tokens, up to seq_len
  * @param seed model initialisation
- * @param device {@code cpu} or {@code gpu:0} (CUDA)
+ * @param device {@code cpu}, or a CUDA device: {@code gpu} (the first), {@code gpu:N} or {@code cuda:N}
  * @param dtype float32 (float64 for gradient checks)
  * @param evalEvery evaluate every K steps (0: only at the end)
  * @param evalSequences validation sequences per evaluation
@@ -38,11 +41,11 @@ import java.util.List;
  */
 public record TrainConfig(String tokenizer, double tokensPerParam, long trainTokens, List<Integer> batchSchedule,
                           int microBatch, double muonLr, double muonMomentumStart, double muonMomentumEnd,
-                          int muonMomentumWarmupSteps,
-                          double muonWeightDecay, double adamLr, double embeddingLrMultiplier,
-                          double scalarLrMultiplier, double adamBeta1, double adamBeta2, double adamEps,
-                          double adamWeightDecay, double cooldownFraction, int windowStart, int windowBlock, long seed,
-                          String device, String dtype, int evalEvery, int evalSequences, double peakFlops)
+                          int muonMomentumWarmupSteps, double muonWeightDecay, double muonEps, double adamLr,
+                          double embeddingLrMultiplier, double scalarLrMultiplier, double adamBeta1, double adamBeta2,
+                          double adamEps, double adamWeightDecay, double adamGradClip, double cooldownFraction,
+                          int windowStart, int windowBlock, long seed, String device, String dtype, int evalEvery,
+                          int evalSequences, double peakFlops)
         implements java.io.Serializable {
 
     public TrainConfig {
@@ -50,6 +53,7 @@ public record TrainConfig(String tokenizer, double tokensPerParam, long trainTok
         batchSchedule = batchSchedule == null ? List.of(8, 16, 24) : List.copyOf(batchSchedule);
         device = device == null ? "cpu" : device;
         dtype = dtype == null ? "float32" : dtype;
+        muonEps = muonEps == 0 ? 1e-7 : muonEps;
         require(tokensPerParam > 0 || trainTokens > 0, "train.tokens_per_param", "or train.train_tokens must be > 0",
                 tokensPerParam);
         require(!batchSchedule.isEmpty() && batchSchedule.stream().allMatch(b -> b > 0), "train.batch_schedule",
@@ -61,12 +65,14 @@ public record TrainConfig(String tokenizer, double tokensPerParam, long trainTok
         require(adamBeta1 >= 0 && adamBeta1 < 1 && adamBeta2 >= 0 && adamBeta2 < 1, "train.adam_beta1/2",
                 "must be in [0, 1)", adamBeta1 + "/" + adamBeta2);
         require(adamEps > 0, "train.adam_eps", "must be > 0", adamEps);
+        require(muonEps > 0, "train.muon_eps", "must be > 0", muonEps);
+        require(adamGradClip >= 0, "train.adam_grad_clip", "must be >= 0 (0: no clipping)", adamGradClip);
         require(cooldownFraction >= 0 && cooldownFraction <= 1, "train.cooldown_fraction", "must be in [0, 1]",
                 cooldownFraction);
         require(windowStart > 0 && windowBlock > 0, "train.window_start/window_block", "must be > 0",
                 windowStart + "/" + windowBlock);
         require(dtype.equals("float32") || dtype.equals("float64"), "train.dtype", "must be float32 or float64", dtype);
-        require(device.equals("cpu") || device.matches("gpu(:\\d+)?"), "train.device", "must be cpu or gpu:N", device);
+        require(Devices.isValidName(device), "train.device", "must be cpu, gpu, gpu:N or cuda:N", device);
         require(evalSequences >= 0, "train.eval_sequences", "must be >= 0", evalSequences);
     }
 }

@@ -39,11 +39,11 @@ public final class Trainer implements AutoCloseable {
     public Trainer(SpeedrunConfig config, Tokenizer tokenizer) {
         this.config = config;
         this.schedules = config.schedules();
-        Device device = Device.fromName(config.train().device());
+        Device device = Devices.require(config.train().device());
         this.manager = NDManager.newBaseManager(device, "PyTorch");
         DataType dtype = config.train().dtype().equals("float64") ? DataType.FLOAT64 : DataType.FLOAT32;
         this.model = new Gpt(config.model(), manager, dtype, config.train().seed());
-        this.muon = new Muon(config.train().muonWeightDecay());
+        this.muon = new Muon(config.train().muonWeightDecay(), config.train().muonEps());
         this.adam = new Adam(config.train().adamBeta1(), config.train().adamBeta2(), config.train().adamEps(),
                 config.train().adamWeightDecay());
         this.tokenBytes = tokenizer.tokenByteLengths();
@@ -129,6 +129,14 @@ public final class Trainer implements AutoCloseable {
 
     private void applyUpdates(double lrMult, double momentum) {
         TrainConfig t = config.train();
+        if (t.adamGradClip() > 0) {
+            List<NDArray> adamGrads = model.parameters().stream().filter(p -> p.group() != Gpt.Group.MUON)
+                    .map(p -> p.value().getGradient()).toList();
+            double factor = clipFactor(adamGrads, t.adamGradClip());
+            if (factor < 1) {
+                adamGrads.forEach(g -> g.muli(factor));
+            }
+        }
         for (Gpt.Param p : model.parameters()) {
             NDArray grad = p.value().getGradient();
             switch (p.group()) {
@@ -141,6 +149,16 @@ public final class Trainer implements AutoCloseable {
             }
             JniUtils.zeroGrad((PtNDArray) p.value()); // gradients accumulate across backward passes: clear them
         }
+    }
+
+    /** What gradients are multiplied by so that their global L2 norm is at most {@code maxNorm} (1 if it is). */
+    static double clipFactor(List<NDArray> grads, double maxNorm) {
+        double squares = 0;
+        for (NDArray g : grads) {
+            squares += g.toType(DataType.FLOAT64, false).square().sum().getDouble();
+        }
+        double norm = Math.sqrt(squares);
+        return norm > maxNorm ? maxNorm / norm : 1.0;
     }
 
     /** Loss and bits-per-byte of {@code rows} under the current weights (attention as at the current step). */

@@ -3,6 +3,7 @@ package dev.sluice.trainer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -127,6 +128,13 @@ class FeatureTest {
         }
         assertArrayEquals(new int[] {2, 2, 2, 4}, model(Models.small(false, false, false, true, "SSSL", 4), 1)
                 .schedule(12, 4, 4).windows());
+        // the pattern ends at the last layer, which always attends over the long window
+        assertArrayEquals(new int[] {2, 2, 4}, model(Models.small(false, false, false, true, "SSSL", 3), 1)
+                .schedule(12, 4, 4).windows());
+        assertArrayEquals(new int[] {2, 4, 2, 2, 2, 4}, model(Models.small(false, false, false, true, "SSSL", 6), 1)
+                .schedule(12, 4, 4).windows());
+        var e = assertThrows(IllegalArgumentException.class, () -> Models.small(false, false, false, true, "LSS", 3));
+        assertTrue(e.getMessage().contains("ending with L"), e.getMessage());
         assertArrayEquals(new int[] {12, 12}, model(Models.small(false, false, false, false, "SSSL", 2), 1)
                 .schedule(12, 4, 4).windows());
     }
@@ -183,12 +191,25 @@ class FeatureTest {
     @Test
     void newtonSchulzMakesTheUpdateNearlyOrthogonal() {
         NDArray g = randomStream(4, 16, 48).reshape(16, 48).toType(DataType.FLOAT32, false);
-        NDArray x = Muon.newtonSchulz(g);
+        NDArray x = Muon.newtonSchulz(g, 1e-7);
         double[] gram = x.matMul(x.transpose()).toType(DataType.FLOAT64, false).toDoubleArray();
         for (int i = 0; i < 16; i++) {
             assertTrue(gram[i * 16 + i] > 0.5 && gram[i * 16 + i] < 1.5, "singular values near 1: " + gram[i * 16 + i]);
         }
-        NDArray tall = Muon.newtonSchulz(g.transpose());
+        NDArray tall = Muon.newtonSchulz(g.transpose(), 1e-7);
         assertEquals(new Shape(48, 16), tall.getShape());
+    }
+
+    @Test
+    void muonScalesAnUpProjectionBySqrtOfOutOverInAndADownProjectionByOne() {
+        NDArray g = randomStream(5, 16, 64).reshape(16, 64).toType(DataType.FLOAT32, false);
+        for (boolean up : new boolean[] {true, false}) {
+            NDArray grad = up ? g : g.transpose(); // stored [in, out]: [16, 64] maps 16 to 64 features
+            NDArray w = grad.zerosLike();
+            new Muon(0, 1e-7).step("w", w, grad, 0.1, 0.0); // momentum 0: the update is the gradient's own
+            double factor = up ? 2.0 : 1.0;
+            assertArrayEquals(Muon.newtonSchulz(grad, 1e-7).mul(-0.1 * factor).toType(DataType.FLOAT64, false)
+                    .toDoubleArray(), w.toType(DataType.FLOAT64, false).toDoubleArray(), 1e-6, up ? "up" : "down");
+        }
     }
 }

@@ -94,6 +94,8 @@ class KubernetesManifestsTest {
                 .get("resources").get("limits").get("nvidia.com/gpu");
         assertEquals(job.get("taskManager").get("replicas").asInt(), gpu.asInt(), "one GPU per trainer");
         assertTrue(speedrun.train().device().startsWith("gpu"), speedrun.train().device());
+        assertEquals(SpeedrunConfig.load(Path.of("../../configs/speedrun/150m.yaml")), speedrun,
+                "the ConfigMap's speedrun is the shipped 150m config");
         // dataset, tokenizer and seq_len: the trainer reads exactly the topics the pipeline writes
         assertEquals(pipeline.contract(), new TrainJobConfig(speedrun, options.dataset, "/runs", 1, false, 0).contract());
     }

@@ -28,7 +28,7 @@ public record Results(List<Run> runs) {
 
     /**
      * @param tokenizedDataset the train topic
-     * @param trainingHardwareFlops no activation recomputation: the hardware does the model's FLOPs
+     * @param trainingHardwareFlops training time × devices × peak FLOP/s ({@code train.peak_flops}), as Marin defines it
      * @param evalBpb the final validation bits-per-byte (absent when the run had no validation rows)
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -43,9 +43,11 @@ public record Results(List<Run> runs) {
         var c = job.speedrun();
         long tokens = trainer.schedules().tokensBefore(trainer.step());
         double modelFlops = Flops.modelFlops(c.model(), tokens);
+        // Marin's definition: the hardware's capacity over the training time (one device per trainer here)
+        double hardwareFlops = trainingSeconds * 1 * c.train().peakFlops();
         return new Results(List.of(new Run(new RunInfo(JSON.valueToTree(c.model()), JSON.valueToTree(c.train()),
                 c.name(), job.trainTopic(), c.train().tokenizer(), c.parameters(), trainer.step(), tokens,
-                Flops.perToken(c.model()), modelFlops, modelFlops, trainingSeconds, c.train().device(),
+                Flops.perToken(c.model()), modelFlops, hardwareFlops, trainingSeconds, c.train().device(),
                 eval == null ? null : eval.bitsPerByte(), eval == null ? null : eval.loss(),
                 eval == null ? null : eval.tokens(), eval == null ? null : eval.bytes()))));
     }
