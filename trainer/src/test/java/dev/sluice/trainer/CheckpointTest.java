@@ -54,11 +54,11 @@ class CheckpointTest {
                 straight.add(t.step(batch(t.step(), t.nextBatchSize())).loss());
             }
         }
-        Checkpoint.Contents contents = Checkpoint.read(dir);
-        assertEquals(3, contents.step());
-        assertEquals(config, contents.config());
-        try (Trainer t = new Trainer(contents.config(), gpt2)) {
-            Checkpoint.restore(t, contents);
+        Checkpoint.Header header = Checkpoint.readHeader(dir);
+        assertEquals(3, header.step());
+        assertEquals(config, header.config());
+        try (Trainer t = new Trainer(header.config(), gpt2)) {
+            Checkpoint.restore(t, dir);
             while (!t.done()) {
                 resumed.add(t.step(batch(t.step(), t.nextBatchSize())).loss());
             }
@@ -75,10 +75,12 @@ class CheckpointTest {
         byte[] bytes = Files.readAllBytes(Checkpoint.file(dir));
         bytes[bytes.length / 2] ^= 0x10;
         Files.write(Checkpoint.file(dir), bytes);
-        var e = assertThrows(IOException.class, () -> Checkpoint.read(dir));
-        assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
-        Files.write(Checkpoint.file(dir), new byte[] {1, 2, 3});
-        assertThrows(IOException.class, () -> Checkpoint.read(dir));
+        try (Trainer t = new Trainer(config(), Tokenizers.load("gpt2"))) {
+            var e = assertThrows(IOException.class, () -> Checkpoint.restore(t, dir));
+            assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
+            Files.write(Checkpoint.file(dir), new byte[] {1, 2, 3});
+            assertThrows(IOException.class, () -> Checkpoint.restore(t, dir));
+        }
     }
 
     @Test
@@ -112,5 +114,87 @@ class CheckpointTest {
             }
         }
         assertEquals(a, b);
+    }
+
+    /** The checkpoint's bytes with {@code edit} applied and the CRC-32 trailer recomputed, written back. */
+    void edit(java.util.function.Consumer<java.nio.ByteBuffer> edit) throws IOException {
+        byte[] bytes = Files.readAllBytes(Checkpoint.file(dir));
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+        edit.accept(b);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(bytes, 0, bytes.length - 8);
+        b.putLong(bytes.length - 8, crc.getValue());
+        Files.write(Checkpoint.file(dir), bytes);
+    }
+
+    /** Offset of the step field: magic, version, then the config as a UTF string (2-byte length first). */
+    static int stepOffset(java.nio.ByteBuffer b) {
+        return 12 + 2 + Short.toUnsignedInt(b.getShort(12));
+    }
+
+    /** Offset of the first tensor's dtype byte: after the step and count ints and the tensor's name. */
+    static int firstDtypeOffset(java.nio.ByteBuffer b) {
+        int name = stepOffset(b) + 8;
+        return name + 2 + Short.toUnsignedInt(b.getShort(name));
+    }
+
+    @Test
+    void aCheckpointMissingATensorOrWithAnUnknownDtypeOrAnotherShapeIsRefusedByName() throws IOException {
+        Tokenizer gpt2 = Tokenizers.load("gpt2");
+        try (Trainer t = new Trainer(config(), gpt2)) {
+            Checkpoint.save(t, dir); // step 0: parameters only, no optimizer state yet
+        }
+        edit(b -> b.putInt(stepOffset(b), 3)); // now it claims step 3, which needs the optimizer's state
+        try (Trainer t = new Trainer(config(), gpt2)) {
+            var e = assertThrows(IOException.class, () -> Checkpoint.restore(t, dir));
+            assertTrue(e.getMessage().contains("has no tensor adam.m/wte, adam.v/wte, muon/h.0.attn.wq")
+                    && e.getMessage().contains("in all)"), e.getMessage());
+        }
+        edit(b -> b.putInt(stepOffset(b), 0));
+        edit(b -> b.put(firstDtypeOffset(b), (byte) 7));
+        try (Trainer t = new Trainer(config(), gpt2)) {
+            var e = assertThrows(IOException.class, () -> Checkpoint.restore(t, dir));
+            assertTrue(e.getMessage().contains("tensor param/") && e.getMessage().contains("unknown dtype code 7"),
+                    e.getMessage());
+        }
+        edit(b -> b.put(firstDtypeOffset(b), (byte) 0));
+        edit(b -> { // a [rows, cols] tensor read as [cols, rows]: the same bytes, another shape
+            int rank = firstDtypeOffset(b) + 1;
+            assertEquals(2, b.getInt(rank), "the first tensor (the embedding) is a matrix");
+            long rows = b.getLong(rank + 4);
+            b.putLong(rank + 4, b.getLong(rank + 12));
+            b.putLong(rank + 12, rows);
+        });
+        try (Trainer t = new Trainer(config(), gpt2)) {
+            var e = assertThrows(IOException.class, () -> Checkpoint.restore(t, dir));
+            assertTrue(e.getMessage().contains("has shape") && e.getMessage().contains("the model has"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void aStateLargerThan2GiBCheckpointsAndRestoresExactly() throws IOException {
+        // 1.5 M ids x 64 dims: the embedding and lm_head with Adam's two moments each hold 2.3 GB after one step
+        SpeedrunConfig big = SpeedrunConfig.parse(Files.readString(Micro.file())
+                .replace("vocab_size: 0", "vocab_size: 1500032").replace("d_model: 32", "d_model: 64")
+                .replace("n_heads: 2", "n_heads: 4").replace("seq_len: 64", "seq_len: 8")
+                .replace("window_start: 16", "window_start: 8").replace("window_block: 16", "window_block: 8"));
+        Tokenizer gpt2 = Tokenizers.load("gpt2");
+        List<int[]> rows = new ArrayList<>();
+        for (int[] r : batch(0, 4)) {
+            rows.add(java.util.Arrays.copyOf(r, 9));
+        }
+        try (Trainer original = new Trainer(big, gpt2)) {
+            original.step(rows);
+            Checkpoint.save(original, dir);
+            long size = Files.size(Checkpoint.file(dir));
+            assertTrue(size > (2L << 30), "state of " + size + " bytes");
+            Checkpoint.Header header = Checkpoint.readHeader(dir); // what bin/sluice eval reads first
+            assertEquals(1, header.step());
+            try (Trainer restored = new Trainer(header.config(), gpt2)) {
+                Checkpoint.restore(restored, dir);
+                assertEquals(original.step(rows).loss(), restored.step(rows).loss(), 0.0, "the next step's loss");
+            }
+        }
     }
 }

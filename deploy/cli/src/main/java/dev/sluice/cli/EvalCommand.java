@@ -32,7 +32,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Checkpoint.Contents contents = Checkpoint.read(checkpoint);
+        Checkpoint.Header contents = Checkpoint.readHeader(checkpoint);
         String name = tokenizer != null ? tokenizer : contents.config().train().tokenizer();
         Tokenizer tok = Tokenizers.load(name);
         if (tok.paddedVocabSize() != contents.config().model().vocabSize()) {
@@ -49,7 +49,7 @@ final class EvalCommand implements Callable<Integer> {
                     + (contents.config().model().seqLen() + 1) + " tokens");
         }
         try (Trainer trainer = new Trainer(contents.config(), tok)) {
-            Checkpoint.restore(trainer, contents);
+            Checkpoint.restore(trainer, checkpoint);
             Trainer.EvalResult r = trainer.evaluate(rows, 8);
             var json = new ObjectMapper().createObjectNode();
             json.put("bpb", r.bitsPerByte());

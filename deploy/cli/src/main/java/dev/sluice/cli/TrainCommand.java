@@ -32,7 +32,7 @@ final class TrainCommand implements Callable<Integer> {
         try (Infrastructure infra = this.infra.start(kafka.getProperty("bootstrap.servers"), properties, 4)) {
             System.err.println("Flink Web UI: " + infra.webUrl());
             System.err.println("reading " + job.trainTopic() + "; writing " + job.outDir());
-            var client = TrainRunner.start(job, infra, 3);
+            var client = TrainRunner.start(options.trainJob(), infra, 3);
             System.out.println(TrainRunner.awaitResults(client, job));
         }
         return 0;

@@ -3,7 +3,6 @@ package dev.sluice.jobs;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.trainer.job.TrainJob;
-import dev.sluice.trainer.job.TrainJobConfig;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -75,9 +74,8 @@ public final class SluiceJob {
         @Override
         public void submit() throws Exception {
             NativeLibraries.requireDjl("the TrainJob");
-            TrainJobConfig config = options.job();
             Properties kafka = options.kafka().client(null, Map.of());
-            TrainJob job = new TrainJob(config);
+            TrainJob job = options.trainJob();
             job.preflight(kafka);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             job.build(env, kafka);

@@ -1,6 +1,7 @@
 package dev.sluice.jobs;
 
 import dev.sluice.trainer.SpeedrunConfig;
+import dev.sluice.trainer.job.TrainJob;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.nio.file.Path;
 import picocli.CommandLine.Mixin;
@@ -24,6 +25,14 @@ public final class TrainOptions {
     @Option(names = "--checkpoint-interval-ms", defaultValue = "30000", description = "Flink checkpoint interval")
     long checkpointIntervalMs;
 
+    @Option(names = "--state-dir", description = "where the trainer's model and optimizer state go at each Flink "
+            + "checkpoint (file://, s3://, hdfs://; default: the job's checkpoint directory, else <out>/trainer-state)")
+    String stateDir;
+
+    @Option(names = "--state-files-retained", defaultValue = "2",
+            description = "completed checkpoints whose trainer state files are kept")
+    int stateFilesRetained;
+
     @Mixin
     KafkaOptions kafka = new KafkaOptions();
 
@@ -36,6 +45,11 @@ public final class TrainOptions {
         SpeedrunConfig c = speedrun();
         Path outDir = out != null ? out : Speedruns.defaultOut(c.name());
         return new TrainJobConfig(c, dataset, outDir.toAbsolutePath().toString(), checkpointIntervalMs, !follow, 0);
+    }
+
+    /** The job to submit, with its state files set. */
+    public TrainJob trainJob() {
+        return new TrainJob(job()).stateFiles(stateDir, stateFilesRetained);
     }
 
     public KafkaOptions kafka() {

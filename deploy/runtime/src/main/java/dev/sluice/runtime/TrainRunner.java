@@ -13,9 +13,12 @@ public final class TrainRunner {
 
     private TrainRunner() {}
 
-    /** Checks the topic, submits the job and returns at once. */
+    /** Checks the topic, submits the job (state files in their default place) and returns at once. */
     public static JobClient start(TrainJobConfig config, Infrastructure infra, int restartAttempts) throws Exception {
-        TrainJob job = new TrainJob(config);
+        return start(new TrainJob(config), infra, restartAttempts);
+    }
+
+    public static JobClient start(TrainJob job, Infrastructure infra, int restartAttempts) throws Exception {
         job.preflight(infra.kafkaClient());
         StreamExecutionEnvironment env = infra.environment(restartAttempts);
         job.build(env, infra.kafkaClient());

@@ -14,6 +14,7 @@ import dev.sluice.trainer.Micro;
 import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.StepMetrics;
 import dev.sluice.trainer.job.Results;
+import dev.sluice.trainer.job.TrainJob;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,8 +72,15 @@ class TrainJobTest {
     void afterAKillAndRestoreTheLossesAndSequencesEqualAnUninterruptedRun() throws Exception {
         Path straightDir = out.resolve("straight");
         TrainJobConfig straight = job(straightDir, 0);
-        Results results = TrainRunner.awaitResults(TrainRunner.start(straight, infra, 0), straight);
+        Path stateDir = out.resolve("state");
+        Results results = TrainRunner.awaitResults(TrainRunner.start(new TrainJob(straight)
+                .stateFiles(stateDir.toUri().toString(), 2), infra, 0), straight);
         List<StepMetrics> a = metrics(straightDir);
+        // the model went to a file per checkpoint; completed checkpoints subsume the older ones' files
+        try (var runs = Files.list(stateDir); var files = Files.list(runs.findFirst().orElseThrow())) {
+            long left = files.filter(f -> f.getFileName().toString().matches("chk-\\d+\\.bin")).count();
+            assertTrue(left >= 1 && left <= 3, left + " state files left");
+        }
         assertEquals(12, a.size(), "steps: 4608 tokens / 64 per row / (4+8) rows per round = 6 rounds x 2 phases");
         assertEquals(4, a.get(0).batchSequences());
         assertEquals(8, a.get(11).batchSequences());

@@ -4,9 +4,12 @@ import dev.sluice.connectors.batch.BatchMeta;
 import dev.sluice.connectors.batch.TokenBatch;
 import dev.sluice.connectors.kafka.BatchTopicReader;
 import dev.sluice.connectors.kafka.TokenBatchDeserializer;
+import java.nio.file.Path;
 import java.util.Properties;
+import java.util.UUID;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
@@ -22,6 +25,8 @@ public final class TrainJob {
 
     private final TrainJobConfig config;
     private final BatchMeta meta;
+    private String stateDir;
+    private int stateFilesRetained = 2;
 
     public TrainJob(TrainJobConfig config) {
         this.config = config;
@@ -33,9 +38,31 @@ public final class TrainJob {
         BatchTopicReader.requireMeta(kafka, config.trainTopic(), meta);
     }
 
+    /**
+     * Where the trainer's model and optimizer state go at each checkpoint (a Flink FileSystem URI every TaskManager
+     * reaches; default: the job's checkpoint directory, else {@code <out>/trainer-state}), and how many completed
+     * checkpoints' files to keep.
+     */
+    public TrainJob stateFiles(String dir, int retained) {
+        if (retained < 1) {
+            throw new IllegalArgumentException("--state-files-retained must be >= 1 (got " + retained + ")");
+        }
+        this.stateDir = dir;
+        this.stateFilesRetained = retained;
+        return this;
+    }
+
     /** The job's name in the Flink Web UI. */
     public String name() {
         return "sluice train " + config.speedrun().name() + " on " + config.trainTopic();
+    }
+
+    /** A directory of this submission's own under the chosen base, so runs sharing a file system never collide. */
+    private String stateDir(StreamExecutionEnvironment env) {
+        String base = stateDir != null ? stateDir
+                : env.getConfiguration().getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
+                        .orElse(Path.of(config.outDir(), "trainer-state").toUri().toString());
+        return base.replaceAll("/+$", "") + "/sluice-trainer-" + UUID.randomUUID();
     }
 
     public void build(StreamExecutionEnvironment env, Properties kafka) {
@@ -56,7 +83,7 @@ public final class TrainJob {
         }
         env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "kafka: " + config.trainTopic())
                 .setParallelism(1).uid("train-source")
-                .process(new TrainerFunction(config, kafka)).returns(Types.STRING)
+                .process(new TrainerFunction(config, kafka, stateDir(env), stateFilesRetained)).returns(Types.STRING)
                 .setParallelism(1).name("trainer: " + config.speedrun().name()).uid("trainer")
                 .sinkTo(new DiscardingSink<>()).setParallelism(1).name("step log");
     }

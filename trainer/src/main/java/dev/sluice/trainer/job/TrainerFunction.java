@@ -19,6 +19,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Properties;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
@@ -35,13 +36,16 @@ import org.slf4j.LoggerFactory;
  * received but not yet trained and the metrics log's length are all Flink state, taken with the source's Kafka
  * offsets in the same checkpoint: a restored job continues exactly where the checkpoint left it.
  */
-public final class TrainerFunction extends ProcessFunction<TokenBatch, String> implements CheckpointedFunction {
+public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
+        implements CheckpointedFunction, CheckpointListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainerFunction.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final TrainJobConfig job;
     private final Properties kafka;
+    private final String stateDir;
+    private final int stateFilesRetained;
 
     private transient Trainer trainer;
     private transient PendingRows pending;
@@ -52,10 +56,17 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
     private transient Trainer.EvalResult lastEval;
     private transient boolean finished;
     private transient ListState<byte[]> state;
+    private transient StateFiles stateFiles;
 
-    public TrainerFunction(TrainJobConfig job, Properties kafka) {
+    /**
+     * @param stateDir where model and optimizer state go at each checkpoint (a Flink FileSystem URI)
+     * @param stateFilesRetained how many completed checkpoints' state files to keep
+     */
+    public TrainerFunction(TrainJobConfig job, Properties kafka, String stateDir, int stateFilesRetained) {
         this.job = job;
         this.kafka = kafka;
+        this.stateDir = stateDir;
+        this.stateFilesRetained = stateFilesRetained;
     }
 
     private SpeedrunConfig speedrun() {
@@ -72,6 +83,7 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
         pending = new PendingRows();
         clock = new StepClock();
         metrics = new MetricsLog(outDir(), 0);
+        stateFiles = new StateFiles(stateDir, stateFilesRetained);
         state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("trainer", byte[].class));
         for (byte[] bytes : state.get()) {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
@@ -79,8 +91,10 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
             metrics = new MetricsLog(outDir(), in.readLong());
             clock.restore(in.readLong());
             finished = in.readBoolean();
+            StateFiles.Ref ref = new StateFiles.Ref(in.readUTF(), in.readLong(), in.readLong());
             metrics.truncate(); // the lines after the checkpoint will be written again
-            Checkpoint.restore(trainer, Checkpoint.fromBytes(in.readAllBytes(), "Flink state"));
+            StateFiles.restore(trainer, ref);
+            stateFiles.restored(ref);
             LOG.info("trainer restored at step {} with {} rows pending", trainer.step(), pending.size());
             // A record of every restore, next to the metrics, so a run's history shows where it resumed.
             Files.writeString(outDir().resolve("restores.jsonl"), JSON.createObjectNode()
@@ -89,18 +103,32 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String> i
         }
     }
 
+    /** The operator state is small (the rows waiting for a step, counters, a reference); the model goes to a file. */
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
-        var bytes = new ByteArrayOutputStream(64 << 20);
+        StateFiles.Ref ref = stateFiles.write(context.getCheckpointId(), trainer);
+        var bytes = new ByteArrayOutputStream(1 << 16);
         var out = new DataOutputStream(bytes);
         pending.write(out);
         out.writeLong(metrics.length());
         out.writeLong(clock.trainedNanos());
         out.writeBoolean(finished);
-        Checkpoint.write(trainer, out); // last, so it needs no length
+        out.writeUTF(ref.uri());
+        out.writeLong(ref.bytes());
+        out.writeLong(ref.crc32());
         out.flush();
         state.update(List.of(bytes.toByteArray()));
         clock.skip(); // time spent checkpointing is not time spent waiting for data
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) {
+        stateFiles.completed(checkpointId);
+    }
+
+    @Override
+    public void notifyCheckpointAborted(long checkpointId) {
+        stateFiles.aborted(checkpointId);
     }
 
     @Override
