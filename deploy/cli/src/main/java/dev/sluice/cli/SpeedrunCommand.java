@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.connectors.DataContract;
 import dev.sluice.connectors.config.SluiceHome;
 import dev.sluice.jobs.KafkaOptions;
+import dev.sluice.jobs.RunOverrides;
 import dev.sluice.jobs.Speedruns;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.runtime.Infrastructure;
@@ -54,9 +55,12 @@ final class SpeedrunCommand implements Callable<Integer> {
     @Option(names = "--train-checkpoint-ms", defaultValue = "20000", description = "trainer checkpoint interval")
     long trainCheckpointMs;
 
+    @Mixin
+    RunOverrides overrides = new RunOverrides();
+
     @Override
     public Integer call() throws Exception {
-        SpeedrunConfig c = SpeedrunConfig.load(Speedruns.resolve(config));
+        SpeedrunConfig c = overrides.apply(SpeedrunConfig.load(Speedruns.resolve(config)));
         List<String> names = tokenizers != null ? DataContract.parseTokenizers(List.of(tokenizers))
                 : List.of(tokenizer != null ? tokenizer : c.train().tokenizer());
         PipelineConfig corpus = PipelineConfig.load(data != null ? data

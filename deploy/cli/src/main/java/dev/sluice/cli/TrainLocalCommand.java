@@ -3,6 +3,7 @@ package dev.sluice.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.connectors.config.SluiceHome;
+import dev.sluice.jobs.RunOverrides;
 import dev.sluice.jobs.Speedruns;
 import dev.sluice.pipeline.DocumentSplit;
 import dev.sluice.runtime.DemoCorpus;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -44,9 +46,12 @@ final class TrainLocalCommand implements Callable<Integer> {
     @Option(names = "--val-fraction", defaultValue = "0.02")
     double valFraction;
 
+    @Mixin
+    RunOverrides overrides = new RunOverrides();
+
     @Override
     public Integer call() throws Exception {
-        SpeedrunConfig c = SpeedrunConfig.load(Speedruns.resolve(config));
+        SpeedrunConfig c = overrides.apply(SpeedrunConfig.load(Speedruns.resolve(config)));
         Tokenizer tok = Tokenizers.load(c.train().tokenizer());
         Path outDir = out != null ? out : SluiceHome.dir().resolve("runs/" + c.name() + "-local");
         Files.createDirectories(outDir);

@@ -36,8 +36,11 @@ public final class TrainOptions {
     @Mixin
     KafkaOptions kafka = new KafkaOptions();
 
+    @Mixin
+    RunOverrides overrides = new RunOverrides();
+
     public SpeedrunConfig speedrun() {
-        return SpeedrunConfig.load(Speedruns.resolve(config));
+        return overrides.apply(SpeedrunConfig.load(Speedruns.resolve(config)));
     }
 
     /** The job: the speedrun's tokenizer names the topics; fails on a bad config before anything starts. */

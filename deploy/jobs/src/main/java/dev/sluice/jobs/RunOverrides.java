@@ -1,0 +1,55 @@
+package dev.sluice.jobs;
+
+import dev.sluice.trainer.SpeedrunConfig;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/**
+ * Overrides of a speedrun config for a smoke run of a real model on a small machine: the step count, the batch
+ * schedule, the evaluation and the device. The model stays as configured.
+ */
+public final class RunOverrides {
+
+    @Option(names = "--max-steps", description = "train this many steps (rounded up to whole rounds of the batch "
+            + "schedule) instead of the token budget's; evaluates only at the end")
+    Integer maxSteps;
+
+    @Option(names = "--batch", description = "sequences per step, every step (instead of the batch schedule)")
+    Integer batch;
+
+    @Option(names = "--eval-sequences", description = "validation sequences per evaluation (default with "
+            + "--max-steps: " + SMOKE_EVAL_SEQUENCES + ")")
+    Integer evalSequences;
+
+    @Option(names = "--device", description = "cpu, gpu, gpu:N or cuda:N instead of the config's")
+    String device;
+
+    static final int SMOKE_EVAL_SEQUENCES = 2;
+
+    public SpeedrunConfig apply(SpeedrunConfig c) {
+        Map<String, Object> train = new LinkedHashMap<>();
+        List<Integer> schedule = batch != null ? List.of(batch) : c.train().batchSchedule();
+        if (batch != null) {
+            train.put("batch_schedule", schedule);
+        }
+        if (maxSteps != null) {
+            if (maxSteps < 1) {
+                throw new IllegalArgumentException("--max-steps must be >= 1 (got " + maxSteps + ")");
+            }
+            long perRound = (long) c.model().seqLen() * schedule.stream().mapToInt(Integer::intValue).sum();
+            long rounds = (maxSteps + schedule.size() - 1) / schedule.size();
+            train.put("tokens_per_param", 0);
+            train.put("train_tokens", rounds * perRound);
+            train.put("eval_every", 0);
+        }
+        if (evalSequences != null || maxSteps != null) {
+            train.put("eval_sequences", evalSequences != null ? evalSequences : SMOKE_EVAL_SEQUENCES);
+        }
+        if (device != null) {
+            train.put("device", device);
+        }
+        return train.isEmpty() ? c : c.withTrain(train);
+    }
+}
