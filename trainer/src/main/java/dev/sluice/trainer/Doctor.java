@@ -1,0 +1,64 @@
+package dev.sluice.trainer;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.LibUtils;
+import ai.djl.util.cuda.CudaUtils;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.lang.management.MemoryUsage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What the trainer would run on here ({@code sluice doctor}): Java, DJL and the libtorch actually loaded (version,
+ * flavour and file), the devices PyTorch sees with their memory, cores, and whether tcmalloc is in the process.
+ */
+public final class Doctor {
+
+    private Doctor() {}
+
+    public static ObjectNode report() throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode r = json.createObjectNode();
+        r.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
+        r.put("djl", Engine.getDjlVersion());
+        Engine engine = Engine.getEngine("PyTorch"); // loads libtorch
+        r.put("engine", engine.getEngineName() + " " + engine.getVersion());
+        List<String> mapped = mappedLibraries();
+        String libtorch = mapped.stream().filter(l -> l.contains("libtorch_cpu")).findFirst()
+                .orElse(LibUtils.getLibtorchPath());
+        r.put("libtorch", libtorch);
+        r.put("libtorch_flavour", mapped.stream().anyMatch(l -> l.contains("libtorch_cuda")) ? "cuda" : "cpu");
+        r.put("cuda_visible_to_pytorch", engine.getGpuCount());
+        ArrayNode devices = r.putArray("devices");
+        devices.addObject().put("name", "cpu").put("cores", Runtime.getRuntime().availableProcessors())
+                .put("memory_bytes", physicalMemory());
+        for (int i = 0; i < engine.getGpuCount(); i++) {
+            MemoryUsage m = CudaUtils.getGpuMemory(Device.gpu(i));
+            devices.addObject().put("name", "gpu:" + i).put("compute_capability", CudaUtils.getComputeCapability(i))
+                    .put("memory_bytes", m.getMax()).put("memory_used_bytes", m.getUsed());
+        }
+        r.put("tcmalloc_preloaded", mapped.stream().anyMatch(l -> l.contains("libtcmalloc")));
+        r.put("ld_preload", System.getenv().getOrDefault("LD_PRELOAD", ""));
+        return r;
+    }
+
+    /** Shared libraries mapped into this process (Linux), so the report names the files actually loaded. */
+    private static List<String> mappedLibraries() throws IOException {
+        Path maps = Path.of("/proc/self/maps");
+        if (!Files.isReadable(maps)) {
+            return List.of();
+        }
+        return Files.readAllLines(maps).stream().map(l -> l.substring(l.lastIndexOf(' ') + 1))
+                .filter(l -> l.endsWith(".so") || l.contains(".so.")).distinct().toList();
+    }
+
+    private static long physicalMemory() {
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getTotalMemorySize() : -1;
+    }
+}
