@@ -4,8 +4,8 @@
 # libraries once per process. Run after `mvn -B -DskipTests package`; needs a Docker engine (not available on the
 # CI machines).
 #   deploy/kubernetes/build-image.sh [tag]          CPU image
-# For the trainer's GPU image, build the same on a CUDA base with DJL's pytorch-native-cu* jar in place of
-# pytorch-native-cpu, and tag it sluice:0.1.0-cuda.
+# For the trainer's GPU image, build the same on a CUDA base without pytorch-native-cpu, with libtorch 2.7.1+cu128
+# and PYTORCH_LIBRARY_PATH/PYTORCH_VERSION/PYTORCH_FLAVOR set as docs/gpu.md describes; tag it sluice:0.1.0-cuda.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tag="${1:-sluice:0.1.0}"
