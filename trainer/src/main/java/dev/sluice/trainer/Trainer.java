@@ -27,6 +27,9 @@ public final class Trainer implements AutoCloseable {
     /** Mean loss (nats per token) and bits per byte over some rows. */
     public record EvalResult(double loss, double bitsPerByte, long tokens, long bytes) {}
 
+    /** Tokens per evaluation pass (bounds its memory; the tiny and micro configs' 8 rows fit). */
+    static final int EVAL_TOKENS = 2048;
+
     private final SpeedrunConfig config;
     private final Schedules schedules;
     private final NDManager manager;
@@ -138,14 +141,19 @@ public final class Trainer implements AutoCloseable {
             }
         }
         for (Gpt.Param p : model.parameters()) {
-            NDArray grad = p.value().getGradient();
-            switch (p.group()) {
-                case MUON -> muon.step(p.name(), p.value(), grad, t.muonLr() * lrMult, momentum);
-                case LM_HEAD -> adam.step(p.name(), p.value(), grad, t.adamLr() * lrMult, step + 1);
-                case EMBEDDING -> adam.step(p.name(), p.value(), grad,
-                        t.adamLr() * t.embeddingLrMultiplier() * lrMult, step + 1);
-                case SCALAR -> adam.step(p.name(), p.value(), grad, t.adamLr() * t.scalarLrMultiplier() * lrMult,
-                        step + 1);
+            // A scope per parameter: an update's temporaries (Newton–Schulz's products, Adam's ratios; hundreds of
+            // MB for the embedding) are freed before the next parameter's, not all at the end of the step.
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                NDArray grad = p.value().getGradient();
+                switch (p.group()) {
+                    case MUON -> muon.step(p.name(), p.value(), grad, t.muonLr() * lrMult, momentum);
+                    case LM_HEAD -> adam.step(p.name(), p.value(), grad, t.adamLr() * lrMult, step + 1);
+                    case EMBEDDING -> adam.step(p.name(), p.value(), grad,
+                            t.adamLr() * t.embeddingLrMultiplier() * lrMult, step + 1);
+                    case SCALAR -> adam.step(p.name(), p.value(), grad,
+                            t.adamLr() * t.scalarLrMultiplier() * lrMult, step + 1);
+                }
             }
             JniUtils.zeroGrad((PtNDArray) p.value()); // gradients accumulate across backward passes: clear them
         }
@@ -168,8 +176,10 @@ public final class Trainer implements AutoCloseable {
         long tokens = 0;
         long bytes = 0;
         int window = schedules.longWindow(Math.min(step, schedules.totalSteps() - 1));
-        for (int i = 0; i < rows.size(); i += batchSize) {
-            List<int[]> chunk = rows.subList(i, Math.min(rows.size(), i + batchSize));
+        // at most EVAL_TOKENS per pass: the logits are [rows·seq_len, V] (1 GB per 2,048 tokens at V = 128,256)
+        int perPass = Math.max(1, Math.min(batchSize, EVAL_TOKENS / config.model().seqLen()));
+        for (int i = 0; i < rows.size(); i += perPass) {
+            List<int[]> chunk = rows.subList(i, Math.min(rows.size(), i + perPass));
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 AttentionSchedule attention = model.schedule(config.model().seqLen(), window, schedules.windowStart());
