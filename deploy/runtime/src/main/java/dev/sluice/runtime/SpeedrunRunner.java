@@ -55,7 +55,7 @@ public final class SpeedrunRunner {
         TokenizeJob tokenize = new TokenizeJob(data); // checks the corpus and tokenizers before anything starts
         List<TrainJobConfig> trains = new ArrayList<>();
         for (String t : tokenizers) {
-            SpeedrunConfig c = speedrun.withTokenizer(t);
+            SpeedrunConfig c = sharedJvmMicroBatch(speedrun.withTokenizer(t), progress);
             trains.add(new TrainJobConfig(c, data.dataset(), dirOf(t).toAbsolutePath().toString(), trainCheckpointMs,
                     false, 0));
         }
@@ -111,6 +111,30 @@ public final class SpeedrunRunner {
         Files.writeString(out.resolve("summary.json"), summary.toPrettyString());
         return summary;
     }
+
+    /**
+     * Trainers of an A/B share one JVM and its memory, and the logits ([tokens, vocabulary] floats, several copies
+     * through the loss and its gradient) are each step's largest tensors. Where the config leaves the micro-batch
+     * to whole steps, an A/B bounds each trainer's at {@link #AB_LOGITS_BYTES} of logits per pass (the gradients
+     * accumulate: the same step, up to float rounding) and says so.
+     */
+    private SpeedrunConfig sharedJvmMicroBatch(SpeedrunConfig c, PrintStream progress) {
+        if (tokenizers.size() < 2 || c.train().microBatch() > 0) {
+            return c;
+        }
+        long rowBytes = 4L * c.model().seqLen() * c.model().vocabSize();
+        int micro = (int) Math.max(1, AB_LOGITS_BYTES / rowBytes);
+        int largest = c.train().batchSchedule().stream().mapToInt(Integer::intValue).max().orElse(1);
+        if (micro >= largest) {
+            return c;
+        }
+        progress.printf(Locale.ROOT, "%s: micro-batches of %d sequences (the A/B's trainers share this JVM; %d x %d "
+                + "logits per pass stay under %d MB)%n", c.train().tokenizer(), micro, micro * c.model().seqLen(),
+                c.model().vocabSize(), AB_LOGITS_BYTES >> 20);
+        return c.withTrain(java.util.Map.of("micro_batch", micro));
+    }
+
+    static final long AB_LOGITS_BYTES = 1L << 30;
 
     /** The trainers start once their topics hold a first committed batch (the pre-flight check needs one). */
     private void waitForFirstBatches(Infrastructure infra, List<TrainJobConfig> trains) throws Exception {
