@@ -99,6 +99,18 @@ public record PipelineConfig(String dataset, @JsonProperty("tokenizer") List<Str
         public Kafka {
             properties = properties == null ? Map.of() : Map.copyOf(properties);
         }
+
+        /** Properties for every client of a job running on a cluster, which has no embedded broker to fall back on. */
+        public java.util.Properties client() {
+            if (bootstrapServers == null) {
+                throw new IllegalArgumentException("no Kafka cluster: give --bootstrap-servers (or "
+                        + "kafka.bootstrap_servers in the config)");
+            }
+            java.util.Properties p = new java.util.Properties();
+            p.putAll(properties);
+            p.put("bootstrap.servers", bootstrapServers);
+            return p;
+        }
     }
 
     public static PipelineConfig load(Path file) {

@@ -27,7 +27,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TrainJobConfig job = options.job();
-        Properties kafka = options.kafka().client(null, Map.of()); // the topics exist only on a given cluster
+        Properties kafka = options.kafka().client(); // the topics exist only on a given cluster
         Map<String, String> properties = options.kafka().properties(Map.of());
         try (Infrastructure infra = this.infra.start(kafka.getProperty("bootstrap.servers"), properties, 4)) {
             System.err.println("Flink Web UI: " + infra.webUrl());

@@ -1,5 +1,6 @@
 package dev.sluice.jobs;
 
+import dev.sluice.pipeline.PipelineConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -29,16 +30,8 @@ public final class KafkaOptions {
         return all;
     }
 
-    /** Client properties for a job that runs on a cluster: there is no embedded broker to fall back on. */
-    public Properties client(String fallbackBootstrap, Map<String, String> fromConfig) {
-        String bootstrap = bootstrapServers(fallbackBootstrap);
-        if (bootstrap == null) {
-            throw new IllegalArgumentException("no Kafka cluster: give --bootstrap-servers (or kafka.bootstrap_servers "
-                    + "in the config)");
-        }
-        Properties p = new Properties();
-        p.putAll(properties(fromConfig));
-        p.put("bootstrap.servers", bootstrap);
-        return p;
+    /** Client properties for a job that runs on a cluster (no config of its own: the TrainJob). */
+    public Properties client() {
+        return new PipelineConfig.Kafka(bootstrapServers, properties).client();
     }
 }

@@ -3,7 +3,6 @@ package dev.sluice.jobs;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.trainer.job.TrainJob;
-import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine;
@@ -56,7 +55,7 @@ public final class SluiceJob {
             config.tokenizers().stream().filter(t -> t.startsWith("hf:")).findFirst()
                     .ifPresent(t -> NativeLibraries.requireDjl("tokenizer " + t));
             TokenizeJob job = new TokenizeJob(config);
-            Properties kafka = options.kafka.client(null, Map.of());
+            Properties kafka = config.kafka().client(); // the config's kafka section, the command line's on top
             job.prepareTopics(kafka, options.overwrite());
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             job.build(env, kafka);
@@ -74,7 +73,7 @@ public final class SluiceJob {
         @Override
         public void submit() throws Exception {
             NativeLibraries.requireDjl("the TrainJob");
-            Properties kafka = options.kafka().client(null, Map.of());
+            Properties kafka = options.kafka().client();
             TrainJob job = options.trainJob();
             job.preflight(kafka);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
