@@ -92,7 +92,7 @@ public final class Checkpoint {
 
     /** Writes the checkpoint to {@code sink} (flushed, not closed). */
     public static Written write(Trainer trainer, OutputStream sink) throws IOException {
-        Map<String, NDArray> tensors = tensorsOf(trainer);
+        Map<String, NDArray> tensors = tensorsOf(trainer, trainer.step() > 0);
         CRC32 crc = new CRC32();
         CountingOutputStream counted = new CountingOutputStream(sink);
         DataOutputStream out = new DataOutputStream(new CheckedOutputStream(counted, crc));
@@ -332,18 +332,9 @@ public final class Checkpoint {
         };
     }
 
-    private static Map<String, NDArray> tensorsOf(Trainer trainer) {
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        trainer.model().parameters().forEach(p -> tensors.put("param/" + p.name(), p.value()));
-        trainer.muon().state().forEach((k, v) -> tensors.put("muon/" + k, v));
-        trainer.adam().firstMoments().forEach((k, v) -> tensors.put("adam.m/" + k, v));
-        trainer.adam().secondMoments().forEach((k, v) -> tensors.put("adam.v/" + k, v));
-        return tensors;
-    }
-
     /**
-     * What a checkpoint must hold for {@code trainer}: every parameter and, once a step was taken, the optimizer
-     * state of each (Muon's momentum for the matrices, Adam's moments for the rest), created here to be filled.
+     * What a checkpoint holds for {@code trainer}: every parameter and, once a step was taken, the optimizer state
+     * of each (Muon's momentum for the matrices, Adam's moments for the rest); a restore creates it here to fill.
      */
     private static Map<String, NDArray> tensorsOf(Trainer trainer, boolean withOptimizerState) {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
