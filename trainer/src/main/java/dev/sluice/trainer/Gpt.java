@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,7 +30,7 @@ public final class Gpt implements AutoCloseable {
     private final Map<String, Param> params = new LinkedHashMap<>();
     private final Constants c;
     private final Map<Integer, NDArray> masks = new HashMap<>();
-    private final Map<Long, AttentionSchedule> schedules = new HashMap<>();
+    private final Map<String, AttentionSchedule> schedules = new HashMap<>();
 
     /** Builds a model with weights drawn from {@code seed} (the same seed gives the same weights on any device). */
     public Gpt(ModelConfig config, NDManager manager, DataType dtype, long seed) {
@@ -217,20 +218,21 @@ public final class Gpt implements AutoCloseable {
     }
 
     /**
-     * Attention windows and rotary table for a step whose long window is {@code longWindow}, cached per window.
-     * Short windows are half the long one. Without sliding windows every layer sees the whole causal context.
+     * Attention windows and rotary table for a step whose long window has grown through {@code longWindows}
+     * (increasing; the last is the current one), cached per history. Short windows are half the long one.
+     * Without sliding windows every layer sees the whole causal context.
      */
-    public AttentionSchedule schedule(int seqLen, int longWindow, int initialLongWindow) {
-        return schedules.computeIfAbsent(seqLen * 1_000_003L + longWindow, k -> {
+    public AttentionSchedule schedule(int seqLen, int... longWindows) {
+        int longWindow = longWindows[longWindows.length - 1];
+        return schedules.computeIfAbsent(seqLen + ":" + Arrays.toString(longWindows), k -> {
             int[] windows = new int[config.nLayers()];
             for (int l = 0; l < windows.length; l++) {
                 windows[l] = !config.slidingWindow() ? seqLen
                         : config.isLongWindowLayer(l) ? longWindow : Math.max(1, longWindow / 2);
             }
-            double growth = config.ropeRescale() && config.slidingWindow()
-                    ? Math.max(1.0, (double) longWindow / initialLongWindow) : 1.0;
+            int[] history = config.ropeRescale() && config.slidingWindow() ? longWindows : new int[] {longWindow};
             Rope.Table rope = Rope.table(manager, dtype, seqLen, config.headDim(), config.ropeFraction(),
-                    config.ropeBase(), growth, initialLongWindow);
+                    config.ropeBase(), history);
             double scale = config.attnScale() / Math.sqrt(config.headDim()) * rope.attentionTemperature();
             return new AttentionSchedule(windows, rope, scale);
         });

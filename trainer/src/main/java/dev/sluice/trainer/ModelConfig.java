@@ -29,7 +29,7 @@ import java.util.Map;
  * @param slidingWindow per-layer windowed causal attention following {@code windowPattern} and the window schedule
  * @param windowPattern per layer, cycled and aligned to end at the last layer: S = short window, L = long window
  *     (e.g. "SSSL"); it ends with L
- * @param ropeRescale rescale the rotary frequencies (YaRN-style) when the long window grows
+ * @param ropeRescale rescale the rotary frequencies and temperature at each growth of the long window (modded-nanogpt's YaRN)
  */
 public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, int headDim, int mlpRatio, int seqLen,
                           boolean normAfterEmbedding, boolean qkNorm, double ropeFraction, double ropeBase,

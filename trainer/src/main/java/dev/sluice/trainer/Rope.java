@@ -10,8 +10,9 @@ import ai.djl.ndarray.types.Shape;
 /**
  * Rotary position embedding over part of each head: of the head_dim/2 rotation pairs, a fraction rotates with
  * frequencies from 1 down to 1/base (modded-nanogpt's half-truncated RoPE), the rest have frequency 0 and stay
- * still. When the attention window grows by a factor s, YaRN-style rescaling slows the low frequencies (those
- * whose wavelength exceeds the original window) by s and raises the attention temperature by 0.1·ln s + 1.
+ * still. Each time the long attention window grows from w to w' (modded-nanogpt's YaRN), frequencies that turn
+ * fewer than 32 times within w are slowed by up to w/w' (fully below one turn, blended in between) and the
+ * attention temperature is multiplied by 0.2·ln(w'/w) + 1; both compound over the run's windows.
  */
 final class Rope {
 
@@ -38,26 +39,40 @@ final class Rope {
         }
     }
 
-    static double[] frequencies(int headDim, double fraction, double base, double growth, int originalWindow) {
+    /**
+     * Angular frequency of each rotation pair after the window has grown through {@code windows} (increasing,
+     * first the initial window, last the current one).
+     */
+    static double[] frequencies(int headDim, double fraction, double base, int... windows) {
         int pairs = headDim / 2;
         int rotating = (int) Math.round(fraction * pairs);
         double[] f = new double[pairs];
         for (int j = 0; j < rotating; j++) {
             f[j] = rotating == 1 ? 1.0 : Math.pow(1.0 / base, (double) j / (rotating - 1));
-            if (growth > 1) {
-                double rotations = originalWindow * f[j] / (2 * Math.PI); // turns within the original window
-                double alpha = 1;
-                double beta = 32;
-                double keep = Math.min(1, Math.max(0, (rotations - alpha) / (beta - alpha)));
-                f[j] = keep * f[j] + (1 - keep) * f[j] / growth;
+        }
+        for (int i = 1; i < windows.length; i++) {
+            double scaling = (double) windows[i - 1] / windows[i];
+            for (int j = 0; j < rotating; j++) {
+                double rotations = windows[i - 1] * f[j] / (2 * Math.PI); // turns within the previous window
+                double keep = Math.min(1, Math.max(0, (rotations - 1) / (32 - 1)));
+                f[j] *= scaling + keep * (1 - scaling);
             }
         }
         return f;
     }
 
+    /** The attention temperature after the window has grown through {@code windows}. */
+    static double temperature(int... windows) {
+        double t = 1;
+        for (int i = 1; i < windows.length; i++) {
+            t *= 0.2 * Math.log((double) windows[i] / windows[i - 1]) + 1;
+        }
+        return t;
+    }
+
     static Table table(NDManager manager, DataType dtype, int seqLen, int headDim, double fraction, double base,
-                       double growth, int originalWindow) {
-        double[] f = frequencies(headDim, fraction, base, growth, originalWindow);
+                       int... windows) {
+        double[] f = frequencies(headDim, fraction, base, windows);
         int pairs = f.length;
         double[] cos = new double[seqLen * pairs];
         double[] sin = new double[seqLen * pairs];
@@ -70,7 +85,6 @@ final class Rope {
         NDArray c = manager.create(cos, new Shape(seqLen, pairs)).toType(dtype, false);
         NDArray s = manager.create(sin, new Shape(seqLen, pairs)).toType(dtype, false);
         NDScope.unregister(c, s);
-        double temperature = growth > 1 ? 0.1 * Math.log(growth) + 1 : 1;
-        return new Table(c, s, temperature);
+        return new Table(c, s, temperature(windows));
     }
 }

@@ -64,4 +64,17 @@ public record Schedules(int totalSteps, List<Integer> batchPhases, int seqLen, d
         int blocks = (int) Math.floor(w / windowBlock);
         return Math.max(windowStart, Math.min(seqLen, blocks * windowBlock));
     }
+
+    /** The distinct long windows of steps [0, step], in order: the history rotary rescaling compounds over. */
+    public int[] longWindowsThrough(int step) {
+        int[] seen = new int[step + 1];
+        int n = 0;
+        for (int s = 0; s <= step; s++) {
+            int w = longWindow(s);
+            if (n == 0 || seen[n - 1] != w) {
+                seen[n++] = w;
+            }
+        }
+        return java.util.Arrays.copyOf(seen, n);
+    }
 }

@@ -82,12 +82,13 @@ public final class Trainer implements AutoCloseable {
         long start = System.nanoTime();
         double lrMult = schedules.lrMultiplier(step);
         double momentum = schedules.muonMomentum(step);
-        int window = schedules.longWindow(step);
+        int[] windows = schedules.longWindowsThrough(step);
+        int window = windows[windows.length - 1];
         double loss;
         long optimizerStart;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            AttentionSchedule attention = model.schedule(config.model().seqLen(), window, schedules.windowStart());
+            AttentionSchedule attention = model.schedule(config.model().seqLen(), windows);
             loss = accumulateGradients(rows, attention);
             Autograd.off(); // the collector restores the thread's previous mode, which may be on
             optimizerStart = System.nanoTime();
@@ -175,14 +176,14 @@ public final class Trainer implements AutoCloseable {
         double nats = 0;
         long tokens = 0;
         long bytes = 0;
-        int window = schedules.longWindow(Math.min(step, schedules.totalSteps() - 1));
+        int[] windows = schedules.longWindowsThrough(Math.min(step, schedules.totalSteps() - 1));
         // at most EVAL_TOKENS per pass: the logits are [rows·seq_len, V] (1 GB per 2,048 tokens at V = 128,256)
         int perPass = Math.max(1, Math.min(batchSize, EVAL_TOKENS / config.model().seqLen()));
         for (int i = 0; i < rows.size(); i += perPass) {
             List<int[]> chunk = rows.subList(i, Math.min(rows.size(), i + perPass));
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                AttentionSchedule attention = model.schedule(config.model().seqLen(), window, schedules.windowStart());
+                AttentionSchedule attention = model.schedule(config.model().seqLen(), windows);
                 NDArray losses = model.tokenLosses(rowsArray(chunk), attention);
                 nats += losses.toType(DataType.FLOAT64, false).sum().getDouble();
             }

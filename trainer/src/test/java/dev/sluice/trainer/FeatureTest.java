@@ -48,7 +48,7 @@ class FeatureTest {
     void zeroInitMakesEveryBlockTheIdentityOnTheResidualStream() {
         Gpt m = model(Models.allFeatures(), 1);
         NDArray x = randomStream(2, 12, 16);
-        AttentionSchedule s = m.schedule(12, 8, 4);
+        AttentionSchedule s = m.schedule(12, 4, 8);
         for (int l = 0; l < 3; l++) {
             assertArrayEquals(x.toDoubleArray(), m.block(x, l, s).toDoubleArray(), 0.0, "block " + l);
         }
@@ -63,11 +63,11 @@ class FeatureTest {
         Gpt without = model(Models.small(false, false, true, true, "SSSL", 3), 9);
         with.param("lambda_backout").set(new double[] {0});
         NDArray tokens = Models.tokens(manager, 4, 2, 12);
-        assertArrayEquals(without.forward(tokens, without.schedule(12, 8, 4)).toDoubleArray(),
-                with.forward(tokens, with.schedule(12, 8, 4)).toDoubleArray(), 1e-12);
+        assertArrayEquals(without.forward(tokens, without.schedule(12, 4, 8)).toDoubleArray(),
+                with.forward(tokens, with.schedule(12, 4, 8)).toDoubleArray(), 1e-12);
         with.param("lambda_backout").set(new double[] {0.5});
-        assertFalse(java.util.Arrays.equals(without.forward(tokens, without.schedule(12, 8, 4)).toDoubleArray(),
-                with.forward(tokens, with.schedule(12, 8, 4)).toDoubleArray()));
+        assertFalse(java.util.Arrays.equals(without.forward(tokens, without.schedule(12, 4, 8)).toDoubleArray(),
+                with.forward(tokens, with.schedule(12, 4, 8)).toDoubleArray()));
     }
 
     @Test
@@ -80,8 +80,8 @@ class FeatureTest {
             mix.param("h." + l + ".lambda_x").set(new double[] {1});
         }
         NDArray tokens = Models.tokens(manager, 6, 1, 12);
-        assertArrayEquals(plain.forward(tokens, plain.schedule(12, 8, 4)).toDoubleArray(),
-                mix.forward(tokens, mix.schedule(12, 8, 4)).toDoubleArray(), 1e-12);
+        assertArrayEquals(plain.forward(tokens, plain.schedule(12, 4, 8)).toDoubleArray(),
+                mix.forward(tokens, mix.schedule(12, 4, 8)).toDoubleArray(), 1e-12);
     }
 
     @Test
@@ -91,7 +91,7 @@ class FeatureTest {
                 java.util.Map.of("logit_softcap", 0.0)), 3);
         NDArray rows = Models.tokens(manager, 4, 2, 13);
         NDArray inputs = rows.get(":, 0:12");
-        AttentionSchedule s = capped.schedule(12, 8, 4);
+        AttentionSchedule s = capped.schedule(12, 4, 8);
         NDArray logits = capped.forward(inputs, s);
         assertArrayEquals(plain.forward(inputs, s).div(5).tanh().mul(5).toDoubleArray(), logits.toDoubleArray(),
                 1e-12);
@@ -104,7 +104,7 @@ class FeatureTest {
         Gpt m = model(Models.small(false, true, true, true, "SSSL", 3), 5);
         m.param("lm_head").muli(1000);
         double max = 0;
-        for (double v : m.forward(Models.tokens(manager, 1, 1, 12), m.schedule(12, 8, 4)).toDoubleArray()) {
+        for (double v : m.forward(Models.tokens(manager, 1, 1, 12), m.schedule(12, 4, 8)).toDoubleArray()) {
             max = Math.max(max, Math.abs(v));
         }
         assertTrue(max <= 5.0 && max > 4.9, "max |logit| " + max);
@@ -118,7 +118,7 @@ class FeatureTest {
         long[] changed = a.toLongArray();
         changed[0] = (changed[0] + 1) % 120;
         NDArray b = manager.create(changed, a.getShape());
-        AttentionSchedule s = m.schedule(12, 4, 4);
+        AttentionSchedule s = m.schedule(12, 4);
         double[] la = m.forward(a, s).toDoubleArray();
         double[] lb = m.forward(b, s).toDoubleArray();
         for (int pos = 0; pos < 12; pos++) {
@@ -127,28 +127,28 @@ class FeatureTest {
             assertEquals(pos >= 4, same, "position " + pos);
         }
         assertArrayEquals(new int[] {2, 2, 2, 4}, model(Models.small(false, false, false, true, "SSSL", 4), 1)
-                .schedule(12, 4, 4).windows());
+                .schedule(12, 4).windows());
         // the pattern ends at the last layer, which always attends over the long window
         assertArrayEquals(new int[] {2, 2, 4}, model(Models.small(false, false, false, true, "SSSL", 3), 1)
-                .schedule(12, 4, 4).windows());
+                .schedule(12, 4).windows());
         assertArrayEquals(new int[] {2, 4, 2, 2, 2, 4}, model(Models.small(false, false, false, true, "SSSL", 6), 1)
-                .schedule(12, 4, 4).windows());
+                .schedule(12, 4).windows());
         var e = assertThrows(IllegalArgumentException.class, () -> Models.small(false, false, false, true, "LSS", 3));
         assertTrue(e.getMessage().contains("ending with L"), e.getMessage());
         assertArrayEquals(new int[] {12, 12}, model(Models.small(false, false, false, false, "SSSL", 2), 1)
-                .schedule(12, 4, 4).windows());
+                .schedule(12, 4).windows());
     }
 
     @Test
     void partialRopeRotatesHalfTheDimsAndLeavesTheRestStill() {
-        double[] f = Rope.frequencies(128, 0.5, 1024, 1, 2048);
+        double[] f = Rope.frequencies(128, 0.5, 1024, 2048);
         assertEquals(64, f.length);
         assertEquals(1.0, f[0], 1e-12);
         assertEquals(1.0 / 1024, f[31], 1e-12);
         for (int j = 32; j < 64; j++) {
             assertEquals(0.0, f[j]);
         }
-        Rope.Table table = Rope.table(manager, DataType.FLOAT64, 6, 8, 0.5, 1024, 1, 6);
+        Rope.Table table = Rope.table(manager, DataType.FLOAT64, 6, 8, 0.5, 1024, 6);
         double[] ones = new double[6 * 8];
         java.util.Arrays.fill(ones, 1);
         double[] y = table.apply(manager.create(ones, new Shape(1, 1, 6, 8))).toDoubleArray();
@@ -166,13 +166,40 @@ class FeatureTest {
 
     @Test
     void ropeRescalingSlowsOnlyTheLowFrequenciesWhenTheWindowGrows() {
-        double[] base = Rope.frequencies(128, 0.5, 1024, 1, 4096);
-        double[] grown = Rope.frequencies(128, 0.5, 1024, 4, 4096);
-        assertEquals(base[0], grown[0], 1e-12);              // hundreds of turns within the window: kept
+        double[] base = Rope.frequencies(128, 0.5, 1024, 1024);
+        double[] grown = Rope.frequencies(128, 0.5, 1024, 1024, 4096);
+        assertEquals(base[0], grown[0], 1e-12);              // 163 turns within the window: kept
         assertEquals(base[31] / 4, grown[31], 1e-12);        // under one turn: slowed by the growth factor
+        int mid = 20;                                        // between 1 and 32 turns: blended
+        double turns = 1024 * base[mid] / (2 * Math.PI);
+        double keep = (turns - 1) / 31;
+        assertTrue(turns > 1 && turns < 32, "pair 20 turns " + turns + " times");
+        assertEquals(base[mid] * (0.25 + keep * 0.75), grown[mid], 1e-12);
         Gpt m = model(Models.allFeatures(), 1);
-        assertEquals(1.35 / Math.sqrt(8), m.schedule(12, 4, 4).attnScale(), 1e-12);
-        assertEquals(1.35 / Math.sqrt(8) * (0.1 * Math.log(2) + 1), m.schedule(12, 8, 4).attnScale(), 1e-12);
+        assertEquals(1.35 / Math.sqrt(8), m.schedule(12, 4).attnScale(), 1e-12);
+        assertEquals(1.35 / Math.sqrt(8) * (0.2 * Math.log(2) + 1), m.schedule(12, 4, 8).attnScale(), 1e-12);
+    }
+
+    @Test
+    void ropeRescalingCompoundsAtEachChangeOfWindow() {
+        // modded-nanogpt applies each change to the already-scaled state: 4 -> 8 -> 12 is not 4 -> 12
+        double twoSteps = (0.2 * Math.log(2) + 1) * (0.2 * Math.log(1.5) + 1);
+        assertEquals(twoSteps, Rope.temperature(4, 8, 12), 1e-12);
+        assertTrue(Math.abs(Rope.temperature(4, 12) - twoSteps) > 1e-3);
+        double[] once = Rope.frequencies(128, 0.5, 1024, 256, 512);
+        double[] twice = Rope.frequencies(128, 0.5, 1024, 256, 512, 1024);
+        double turns = 512 * once[31] / (2 * Math.PI);
+        assertTrue(turns < 1);
+        assertEquals(once[31] / 2, twice[31], 1e-15);       // the second change starts from the first's result
+    }
+
+    @Test
+    void theRunsWindowHistoryIsTheScheduleSoFar() {
+        Schedules s = new Schedules(5, java.util.List.of(1), 64, 0, 0.9, 0.9, 0, 16, 16);
+        // windows 16 + 48·s/4 rounded down to blocks of 16: 16, 16, 32, 48, 64
+        assertArrayEquals(new int[] {16}, s.longWindowsThrough(1));
+        assertArrayEquals(new int[] {16, 32}, s.longWindowsThrough(2));
+        assertArrayEquals(new int[] {16, 32, 48, 64}, s.longWindowsThrough(4));
     }
 
     @Test

@@ -24,7 +24,7 @@ class GradientCheckTest {
             Models.perturb(model, 3, 0.3);
             NDArray rows = Models.tokens(manager, 11, 2, 13);
             // window 8 against an initial 4: sliding windows (4 and 8) and rotary rescaling are both active
-            AttentionSchedule schedule = model.schedule(12, 8, 4);
+            AttentionSchedule schedule = model.schedule(12, 4, 8);
             assertTrue(schedule.rope().attentionTemperature() > 1);
 
             Map<String, double[]> autograd = new HashMap<>();
