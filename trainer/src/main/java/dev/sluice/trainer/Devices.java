@@ -2,6 +2,7 @@ package dev.sluice.trainer;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.util.cuda.CudaUtils;
 
 /**
  * Device names as configs write them ({@code cpu}, {@code gpu}, {@code gpu:N}, {@code cuda:N}) mapped to DJL's
@@ -40,5 +41,28 @@ public final class Devices {
             }
         }
         return device;
+    }
+
+    /**
+     * The memory a trainer on {@code name} can use: the host's available memory for the CPU (MemAvailable, else
+     * the physical size), the card's for a GPU (-1 when PyTorch does not see it).
+     */
+    public static long memoryBytes(String name) {
+        Device device = parse(name);
+        if (device.isGpu()) {
+            return device.getDeviceId() < Engine.getEngine("PyTorch").getGpuCount()
+                    ? CudaUtils.getGpuMemory(device).getMax() : -1;
+        }
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException notLinux) {
+            // the JVM's view below
+        }
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getTotalMemorySize() : -1;
     }
 }

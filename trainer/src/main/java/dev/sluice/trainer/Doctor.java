@@ -36,7 +36,7 @@ public final class Doctor {
         r.put("cuda_visible_to_pytorch", engine.getGpuCount());
         ArrayNode devices = r.putArray("devices");
         devices.addObject().put("name", "cpu").put("cores", Runtime.getRuntime().availableProcessors())
-                .put("memory_bytes", physicalMemory());
+                .put("memory_available_bytes", Devices.memoryBytes("cpu"));
         for (int i = 0; i < engine.getGpuCount(); i++) {
             MemoryUsage m = CudaUtils.getGpuMemory(Device.gpu(i));
             devices.addObject().put("name", "gpu:" + i).put("compute_capability", CudaUtils.getComputeCapability(i))
@@ -55,10 +55,5 @@ public final class Doctor {
         }
         return Files.readAllLines(maps).stream().map(l -> l.substring(l.lastIndexOf(' ') + 1))
                 .filter(l -> l.endsWith(".so") || l.contains(".so.")).distinct().toList();
-    }
-
-    private static long physicalMemory() {
-        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getTotalMemorySize() : -1;
     }
 }

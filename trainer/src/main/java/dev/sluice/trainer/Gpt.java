@@ -2,6 +2,7 @@ package dev.sluice.trainer;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The speedrun GPT, read top to bottom like nanoGPT's model.py: token embedding → (RMSNorm) → blocks of
@@ -119,10 +121,10 @@ public final class Gpt implements AutoCloseable {
         NDArray backoutState = null;
         for (int l = 0; l < config.nLayers(); l++) {
             String p = "h." + l + ".";
-            if (config.residualMix()) {
-                x = param(p + "lambda_x").mul(x).add(param(p + "lambda_x0").mul(x0));
-            }
-            x = block(x, l, schedule);
+            NDArray in = x;
+            int layer = l;
+            x = keepingOnlyResult(() -> block(config.residualMix()
+                    ? param(p + "lambda_x").mul(in).add(param(p + "lambda_x0").mul(x0)) : in, layer, schedule));
             if (config.backout() && l == config.backoutLayers() - 1) {
                 backoutState = x;
             }
@@ -174,6 +176,23 @@ public final class Gpt implements AutoCloseable {
         return x.getNDArrayInternal().gelu();
     }
 
+    /**
+     * Runs {@code part} in its own scope and closes every array it made but its result. DJL would hold each
+     * intermediate until the step's scope closes; autograd keeps only what the backward pass reads (the scaled and
+     * masked attention scores, the logits before log-softmax and most rotary products are not), so this lowers the
+     * peak by those. Closing a handle autograd saved is safe: the tensor lives on until backward releases it.
+     */
+    private static NDArray keepingOnlyResult(Supplier<NDArray> part) {
+        NDArray result;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            result = part.get();
+            NDScope.unregister(result);
+        }
+        NDScope.register(result);
+        return result;
+    }
+
     /** RMSNorm without weight over the last axis, eps 1e-5. */
     NDArray rmsNorm(NDArray x) {
         NDArray meanSquare = x.square().mean(new int[] {-1}, true);
@@ -191,7 +210,7 @@ public final class Gpt implements AutoCloseable {
                 }
             }
             NDArray a = manager.create(m, new Shape(t, t)).toType(dtype, false);
-            ai.djl.ndarray.NDScope.unregister(a); // model-lifetime cache, even when first built inside a step's scope
+            NDScope.unregister(a); // model-lifetime cache, even when first built inside a step's scope
             return a;
         });
     }
@@ -209,7 +228,7 @@ public final class Gpt implements AutoCloseable {
         long t = rows.getShape().get(1) - 1;
         NDArray inputs = rows.get(":, 0:" + t);
         NDArray targets = rows.get(":, 1:");
-        NDArray logp = logitsUpToShift(inputs, schedule).logSoftmax(-1);
+        NDArray logp = keepingOnlyResult(() -> logitsUpToShift(inputs, schedule).logSoftmax(-1));
         return logp.gather(targets.expandDims(-1), -1).squeeze(-1).neg();
     }
 

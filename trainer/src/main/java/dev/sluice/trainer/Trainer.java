@@ -164,7 +164,10 @@ public final class Trainer implements AutoCloseable {
     static double clipFactor(List<NDArray> grads, double maxNorm) {
         double squares = 0;
         for (NDArray g : grads) {
-            squares += g.toType(DataType.FLOAT64, false).square().sum().getDouble();
+            try (NDScope scope = new NDScope()) { // the float64 copies of the embedding's gradient are large
+                scope.suppressNotUsedWarning();
+                squares += g.toType(DataType.FLOAT64, false).square().sum().getDouble();
+            }
         }
         double norm = Math.sqrt(squares);
         return norm > maxNorm ? maxNorm / norm : 1.0;

@@ -1,11 +1,13 @@
 package dev.sluice.cli;
 
 import dev.sluice.bench.DataWaitBench;
+import dev.sluice.bench.MemoryBench;
 import dev.sluice.bench.PipelineBench;
 import dev.sluice.bench.TokenizerBenchmark;
 import dev.sluice.bench.TrainerBench;
 import dev.sluice.runtime.DemoCorpus;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,10 +21,12 @@ import picocli.CommandLine.Parameters;
                         + "tokenizer on the same text and cores.",
                 "trainer: trainer FLOP/s vs plain matmul FLOP/s on the model's lm_head shape, same process.",
                 "datawait: the speedrun (pipeline and trainer together on this machine); the trainer's data-wait "
-                        + "fraction per step."})
+                        + "fraction per step.",
+                "memory: the memory planner's predicted peak vs the peak measured in a fresh JVM, micro, tiny and "
+                        + "150m at micro-batch 1 (or --config, --micro-batch)."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", description = "tokenizer | pipeline | trainer | datawait")
+    @Parameters(index = "0", description = "tokenizer | pipeline | trainer | datawait | memory")
     String what;
 
     @Option(names = "--corpus",
@@ -45,8 +49,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", defaultValue = "gpt2", description = "pipeline: gpt2 | marin | hf:FILE")
     String tokenizer;
 
-    @Option(names = "--config", defaultValue = "tiny", description = "trainer: the speedrun config")
-    Path speedrun;
+    @Option(names = "--config", description = "trainer, datawait, memory: the speedrun config (default tiny)")
+    void speedrun(Path config) {
+        speedrun = config;
+        speedrunGiven = true;
+    }
+
+    Path speedrun = Path.of("tiny");
+    boolean speedrunGiven;
 
     @Option(names = "--steps", defaultValue = "5", description = "trainer: measured steps (after 2 warm-up steps)")
     int steps;
@@ -66,8 +76,10 @@ final class BenchCommand implements Callable<Integer> {
             case "pipeline" -> PipelineBench.run(dir, tokenizer, epochs, parallelism);
             case "trainer" -> TrainerBench.run(speedrun, steps, batch, microBatch);
             case "datawait" -> DataWaitBench.run(speedrun);
+            case "memory" -> MemoryBench.run(speedrunGiven ? List.of(speedrun) : List.of(Path.of("micro"),
+                    Path.of("tiny"), Path.of("150m")), Math.max(1, microBatch));
             default -> throw new IllegalArgumentException("unknown benchmark '" + what
-                    + "'; known: tokenizer, pipeline, trainer, datawait");
+                    + "'; known: tokenizer, pipeline, trainer, datawait, memory");
         };
     }
 }

@@ -6,6 +6,8 @@ import dev.sluice.connectors.DataContract;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.trainer.MetricsLog;
+import dev.sluice.trainer.Devices;
+import dev.sluice.trainer.MemoryPlan;
 import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.StepMetrics;
 import dev.sluice.trainer.job.Results;
@@ -55,7 +57,7 @@ public final class SpeedrunRunner {
         TokenizeJob tokenize = new TokenizeJob(data); // checks the corpus and tokenizers before anything starts
         List<TrainJobConfig> trains = new ArrayList<>();
         for (String t : tokenizers) {
-            SpeedrunConfig c = sharedJvmMicroBatch(speedrun.withTokenizer(t), progress);
+            SpeedrunConfig c = plannedMicroBatch(speedrun.withTokenizer(t), progress);
             trains.add(new TrainJobConfig(c, data.dataset(), dirOf(t).toAbsolutePath().toString(), trainCheckpointMs,
                     false, 0));
         }
@@ -113,28 +115,37 @@ public final class SpeedrunRunner {
     }
 
     /**
-     * Trainers of an A/B share one JVM and its memory, and the logits ([tokens, vocabulary] floats, several copies
-     * through the loss and its gradient) are each step's largest tensors. Where the config leaves the micro-batch
-     * to whole steps, an A/B bounds each trainer's at {@link #AB_LOGITS_BYTES} of logits per pass (the gradients
-     * accumulate: the same step, up to float rounding) and says so.
+     * Where the config leaves the micro-batch to whole steps, the memory planner's: the largest micro-batch with
+     * which every trainer of this run fits the device (the gradients accumulate: the same step up to float
+     * rounding). On the CPU the trainers share the host's available memory with this JVM's heap and the broker's
+     * and Flink's native memory ({@link #CPU_RESERVE_BYTES}). Fails before work when not one sequence fits.
      */
-    private SpeedrunConfig sharedJvmMicroBatch(SpeedrunConfig c, PrintStream progress) {
-        if (tokenizers.size() < 2 || c.train().microBatch() > 0) {
+    private SpeedrunConfig plannedMicroBatch(SpeedrunConfig c, PrintStream progress) {
+        if (c.train().microBatch() > 0) {
             return c;
         }
-        long rowBytes = 4L * c.model().seqLen() * c.model().vocabSize();
-        int micro = (int) Math.max(1, AB_LOGITS_BYTES / rowBytes);
+        long device = Devices.memoryBytes(c.train().device());
+        if (device <= 0) {
+            return c; // a GPU this JVM does not see: the trainer's own check says so
+        }
+        boolean cpu = !Devices.parse(c.train().device()).isGpu();
+        long budget = (device - (cpu ? Runtime.getRuntime().maxMemory() + CPU_RESERVE_BYTES : 0)) / tokenizers.size();
         int largest = c.train().batchSchedule().stream().mapToInt(Integer::intValue).max().orElse(1);
-        if (micro >= largest) {
-            return c;
+        int micro = MemoryPlan.largestMicroBatch(c, budget);
+        if (micro == 0) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "%s with %s: one sequence per pass needs "
+                    + "%.1f GB, more than the %.1f GB each of %d trainer(s) has on %s (see bin/sluice memory)",
+                    c.name(), c.train().tokenizer(), MemoryPlan.of(c, 1).peak() / 1e9, budget / 1e9, tokenizers.size(),
+                    c.train().device()));
         }
-        progress.printf(Locale.ROOT, "%s: micro-batches of %d sequences (the A/B's trainers share this JVM; %d x %d "
-                + "logits per pass stay under %d MB)%n", c.train().tokenizer(), micro, micro * c.model().seqLen(),
-                c.model().vocabSize(), AB_LOGITS_BYTES >> 20);
-        return c.withTrain(java.util.Map.of("micro_batch", micro));
+        progress.printf(Locale.ROOT, "%s: %s (memory planner: peak %.1f GB of the %.1f GB each of %d trainer(s) has "
+                + "on %s)%n", c.train().tokenizer(), micro >= largest ? "whole steps per pass"
+                : "micro-batches of " + micro + " sequences", MemoryPlan.of(c, Math.min(micro, largest)).peak() / 1e9,
+                budget / 1e9, tokenizers.size(), c.train().device());
+        return micro >= largest ? c : c.withTrain(java.util.Map.of("micro_batch", micro));
     }
 
-    static final long AB_LOGITS_BYTES = 1L << 30;
+    static final long CPU_RESERVE_BYTES = 2L << 30;
 
     /** The trainers start once their topics hold a first committed batch (the pre-flight check needs one). */
     private void waitForFirstBatches(Infrastructure infra, List<TrainJobConfig> trains) throws Exception {

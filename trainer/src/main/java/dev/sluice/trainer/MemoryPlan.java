@@ -1,0 +1,98 @@
+package dev.sluice.trainer;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The peak device memory of a training step, by part, predicted from the config the way {@link Gpt} and the
+ * optimizers allocate: the model state lives all run; a micro-batch's forward pass leaves behind what autograd saves
+ * for backward (each block closes the rest, see {@code Gpt.keepingOnlyResult}); backward adds a few logits-sized
+ * gradients at its start, the largest transient of the step. The optimizer update runs after the micro-batches'
+ * memory is freed, so the peak is the larger of the two phases.
+ *
+ * @param micro sequences per forward/backward pass
+ * @param elementBytes 4 for float32, 8 for float64
+ */
+public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long weights, long gradients,
+                         long optimizerState, long activations, long attentionScores, long logits,
+                         long updateScratch) {
+
+    /** The plan for {@code config} at {@code micro} sequences per pass, in the config's dtype. */
+    public static MemoryPlan of(SpeedrunConfig config, int micro) {
+        return of(config.model(), micro, config.train().dtype().equals("float64") ? 8 : 4);
+    }
+
+    public static MemoryPlan of(ModelConfig m, int micro, int elementBytes) {
+        long e = elementBytes;
+        long d = m.dModel();
+        long v = m.vocabSize();
+        long params = m.parameters();
+        long embedding = v * d;
+        long adamParams = 2 * embedding + m.scalarParameters();
+        long muonParams = params - adamParams;
+
+        long bt = (long) micro * m.seqLen();
+        // per block, saved for backward: the normalised inputs of both sublayers and their residual streams (plus
+        // the λ-mixed input), q and k before and after the norm and rotation, v, the heads' output, relu and its
+        // square (or GELU's input and output), and one RMS per normalised row
+        long blockD = (m.residualMix() ? 5 : 4) * bt * d;
+        long blockA = (m.qkNorm() ? 6 : 4) * bt * m.attnDim();
+        long blockM = 2 * bt * m.mlpDim();
+        long blockRms = 2 * bt + (m.qkNorm() ? 2L * bt * m.nHeads() : 0);
+        // outside the blocks: x0, the embedding before its norm, the final norm's output and the soft-cap's scaled
+        // input; the causal masks (short and long window) and the rotary table are cached for the run
+        long outer = bt * d * (2 + (m.normAfterEmbedding() ? 1 : 0) + (m.logitSoftcap() > 0 ? 1 : 0));
+        long cached = 2L * m.seqLen() * m.seqLen() + (long) m.seqLen() * m.headDim();
+        long activations = e * (m.nLayers() * (blockD + blockA + blockM + blockRms) + outer + cached);
+        // the softmax of each layer's [B, H, T, T] scores is saved; the scaled and masked scores are freed
+        long scores = e * m.nLayers() * micro * m.nHeads() * (long) m.seqLen() * m.seqLen();
+        // log-softmax output (and the soft-cap's sigmoid) saved, then at backward's start two logits-sized
+        // gradients in flight; the lm_head gradient is computed whole before it is added to the accumulated one
+        long btv = bt * v;
+        long logits = e * ((m.logitSoftcap() > 0 ? 4 : 3) * btv + embedding);
+        // Adam's update holds four temporaries of the parameter (its gradient's share, the square, the root, the
+        // ratio); Newton–Schulz's are smaller than that for every hidden matrix
+        long largestMatrix = Math.max(d * m.mlpDim(), d * m.attnDim());
+        long scratch = e * 4 * Math.max(embedding, largestMatrix);
+        return new MemoryPlan(m, micro, elementBytes, e * params, e * params, e * (2 * adamParams + muonParams),
+                activations, scores, logits, scratch);
+    }
+
+    /** Model state: weights, their gradients and the optimizers' moments. */
+    public long state() {
+        return weights + gradients + optimizerState;
+    }
+
+    /** The step's peak: the state plus the larger of a forward/backward pass and the optimizer update. */
+    public long peak() {
+        return state() + Math.max(activations + attentionScores + logits, updateScratch);
+    }
+
+    /** The parts in print order, in bytes. */
+    public Map<String, Long> parts() {
+        Map<String, Long> parts = new LinkedHashMap<>();
+        parts.put("weights", weights);
+        parts.put("gradients", gradients);
+        parts.put("optimizer state", optimizerState);
+        parts.put("activations", activations);
+        parts.put("attention scores", attentionScores);
+        parts.put("logits", logits);
+        parts.put("update scratch", updateScratch);
+        return parts;
+    }
+
+    /**
+     * The largest micro-batch, at most the largest batch of {@code batchSchedule}, whose peak fits in
+     * {@code budgetBytes}; 0 if not even one sequence does.
+     */
+    public static int largestMicroBatch(SpeedrunConfig config, long budgetBytes) {
+        List<Integer> phases = config.train().batchSchedule();
+        int largest = phases.stream().mapToInt(Integer::intValue).max().orElse(1);
+        int fits = 0;
+        for (int b = 1; b <= largest && of(config, b).peak() <= budgetBytes; b++) {
+            fits = b;
+        }
+        return fits;
+    }
+}

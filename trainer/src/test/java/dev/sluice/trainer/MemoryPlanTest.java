@@ -1,0 +1,61 @@
+package dev.sluice.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class MemoryPlanTest {
+
+    private static final SpeedrunConfig TINY = FlopsTest.load("tiny");
+
+    @Test
+    void modelStateIsFourBytesPerWeightGradientAndMoment() {
+        MemoryPlan plan = MemoryPlan.of(TINY, 1);
+        long params = TINY.parameters();
+        long adam = 2L * TINY.model().vocabSize() * TINY.model().dModel() + TINY.model().scalarParameters();
+        assertEquals(4 * params, plan.weights());
+        assertEquals(4 * params, plan.gradients());
+        assertEquals(4 * (2 * adam + (params - adam)), plan.optimizerState());
+        assertEquals(2 * plan.weights(), MemoryPlan.of(TINY.model(), 1, 8).weights());
+    }
+
+    @Test
+    void passMemoryGrowsLinearlyWithTheMicroBatchAndStateDoesNot() {
+        MemoryPlan one = MemoryPlan.of(TINY, 1);
+        MemoryPlan four = MemoryPlan.of(TINY, 4);
+        assertEquals(one.state(), four.state());
+        assertEquals(4 * one.attentionScores(), four.attentionScores());
+        long lmHeadGrad = 4L * TINY.model().vocabSize() * TINY.model().dModel();
+        assertEquals(4 * (one.logits() - lmHeadGrad), four.logits() - lmHeadGrad);
+        assertTrue(four.peak() > one.peak());
+    }
+
+    @Test
+    void theLargestMicroBatchIsTheLastThatFits() {
+        long budget = MemoryPlan.of(TINY, 5).peak();
+        assertEquals(5, MemoryPlan.largestMicroBatch(TINY, budget));
+        assertEquals(4, MemoryPlan.largestMicroBatch(TINY, budget - 1));
+        assertEquals(0, MemoryPlan.largestMicroBatch(TINY, MemoryPlan.of(TINY, 1).peak() - 1));
+        int largest = TINY.train().batchSchedule().stream().mapToInt(Integer::intValue).max().orElseThrow();
+        assertEquals(largest, MemoryPlan.largestMicroBatch(TINY, Long.MAX_VALUE));
+    }
+
+    @Test
+    void theSoftCapKeepsASecondLogitsSizedTensor() {
+        ModelConfig capped = TINY.model();
+        SpeedrunConfig uncapped = new SpeedrunConfig("uncapped", new ModelConfig(
+                capped.vocabSize(), capped.dModel(), capped.nLayers(), capped.nHeads(), capped.headDim(), capped.mlpRatio(),
+                capped.seqLen(), capped.normAfterEmbedding(), capped.qkNorm(), capped.ropeFraction(), capped.ropeBase(),
+                capped.attnScale(), capped.reluSquared(), capped.residualMix(), capped.backout(), capped.zeroInit(), 0,
+                capped.slidingWindow(), capped.windowPattern(), capped.ropeRescale()), TINY.train());
+        long btv = 4L * TINY.model().seqLen() * TINY.model().vocabSize();
+        assertTrue(capped.logitSoftcap() > 0);
+        assertEquals(btv, MemoryPlan.of(TINY, 1).logits() - MemoryPlan.of(uncapped, 1).logits());
+        assertEquals(List.of("weights", "gradients", "optimizer state", "activations", "attention scores", "logits",
+                "update scratch"), List.copyOf(MemoryPlan.of(TINY, 1).parts().keySet()));
+        assertTrue(Map.copyOf(MemoryPlan.of(TINY, 1).parts()).values().stream().allMatch(v -> v > 0));
+    }
+}
