@@ -3,6 +3,7 @@ package dev.sluice.trainer;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.util.cuda.CudaUtils;
+import java.util.Map;
 
 /**
  * Device names as configs write them ({@code cpu}, {@code gpu}, {@code gpu:N}, {@code cuda:N}) mapped to DJL's
@@ -41,6 +42,28 @@ public final class Devices {
             }
         }
         return device;
+    }
+
+    /** The environment variable libtorch reads once, at its first CUDA matmul, to run float32 matmuls in TF32. */
+    public static final String TF32_VARIABLE = "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE";
+
+    /**
+     * Checks that the process runs CUDA float32 matmuls as {@code train.tf32} says. DJL 0.36 has no call for
+     * {@code torch.backends.cuda.matmul.allow_tf32}, but libtorch honours {@value #TF32_VARIABLE}=1 in its
+     * environment, which a running JVM cannot change: {@code bin/sluice} sets it, a cluster sets it in the
+     * TaskManager's environment, and a mismatch fails here rather than training at the other precision.
+     */
+    public static void requireTf32(String deviceName, boolean tf32, Map<String, String> environment) {
+        if (!parse(deviceName).isGpu()) {
+            return; // TF32 is a CUDA matmul mode; CPU matmuls are float32
+        }
+        boolean set = "1".equals(environment.get(TF32_VARIABLE));
+        if (set != tf32) {
+            throw new IllegalStateException("train.tf32 is " + tf32 + " but " + TF32_VARIABLE + " is "
+                    + environment.getOrDefault(TF32_VARIABLE, "unset") + " in this process; "
+                    + (tf32 ? "export " + TF32_VARIABLE + "=1" : "unset " + TF32_VARIABLE)
+                    + " for the trainer (bin/sluice and deploy/kubernetes set it to 1), or set train.tf32: " + set);
+        }
     }
 
     /**

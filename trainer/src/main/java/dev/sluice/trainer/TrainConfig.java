@@ -38,6 +38,8 @@ import java.util.List;
  * @param evalEvery evaluate every K steps (0: only at the end)
  * @param evalSequences validation sequences per evaluation
  * @param peakFlops the device's peak FLOP/s, for MFU (e.g. 989e12 for an H100 in bf16)
+ * @param tf32 float32 matmuls on CUDA in TF32 (default true; libtorch reads it from the process environment,
+ *     see {@link Devices#requireTf32})
  */
 public record TrainConfig(String tokenizer, double tokensPerParam, long trainTokens, List<Integer> batchSchedule,
                           int microBatch, double muonLr, double muonMomentumStart, double muonMomentumEnd,
@@ -45,7 +47,7 @@ public record TrainConfig(String tokenizer, double tokensPerParam, long trainTok
                           double embeddingLrMultiplier, double scalarLrMultiplier, double adamBeta1, double adamBeta2,
                           double adamEps, double adamWeightDecay, double adamGradClip, double cooldownFraction,
                           int windowStart, int windowBlock, long seed, String device, String dtype, int evalEvery,
-                          int evalSequences, double peakFlops)
+                          int evalSequences, double peakFlops, Boolean tf32)
         implements java.io.Serializable {
 
     public TrainConfig {
@@ -54,6 +56,7 @@ public record TrainConfig(String tokenizer, double tokensPerParam, long trainTok
         device = device == null ? "cpu" : device;
         dtype = dtype == null ? "float32" : dtype;
         muonEps = muonEps == 0 ? 1e-7 : muonEps;
+        tf32 = tf32 == null || tf32;
         require(tokensPerParam > 0 || trainTokens > 0, "train.tokens_per_param", "or train.train_tokens must be > 0",
                 tokensPerParam);
         require(!batchSchedule.isEmpty() && batchSchedule.stream().allMatch(b -> b > 0), "train.batch_schedule",

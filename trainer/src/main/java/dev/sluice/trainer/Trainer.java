@@ -43,6 +43,7 @@ public final class Trainer implements AutoCloseable {
         this.config = config;
         this.schedules = config.schedules();
         Device device = Devices.require(config.train().device());
+        Devices.requireTf32(config.train().device(), config.train().tf32(), System.getenv());
         this.manager = NDManager.newBaseManager(device, "PyTorch");
         DataType dtype = config.train().dtype().equals("float64") ? DataType.FLOAT64 : DataType.FLOAT32;
         this.model = new Gpt(config.model(), manager, dtype, config.train().seed());

@@ -44,4 +44,19 @@ class DevicesTest {
             assertEquals(1.0, Trainer.clipFactor(grads, 10.0), 1e-12);
         }
     }
+
+    @Test
+    void tf32MustMatchWhatLibtorchReadsFromTheEnvironment() {
+        var on = java.util.Map.of(Devices.TF32_VARIABLE, "1");
+        Devices.requireTf32("gpu:0", true, on);
+        Devices.requireTf32("gpu:0", false, java.util.Map.of());
+        Devices.requireTf32("cpu", true, java.util.Map.of()); // not a CUDA matmul: nothing to check
+        var missing = assertThrows(IllegalStateException.class, () -> Devices.requireTf32("cuda:1", true,
+                java.util.Map.of()));
+        assertTrue(missing.getMessage().contains("train.tf32 is true but TORCH_ALLOW_TF32_CUBLAS_OVERRIDE is unset"),
+                missing.getMessage());
+        var unwanted = assertThrows(IllegalStateException.class, () -> Devices.requireTf32("gpu", false, on));
+        assertTrue(unwanted.getMessage().contains("unset TORCH_ALLOW_TF32_CUBLAS_OVERRIDE"), unwanted.getMessage());
+        assertTrue(FlopsTest.load("270m").train().tf32(), "on by default");
+    }
 }

@@ -93,6 +93,10 @@ class KubernetesManifestsTest {
         JsonNode gpu = job.get("taskManager").get("podTemplate").get("spec").get("containers").get(0)
                 .get("resources").get("limits").get("nvidia.com/gpu");
         assertEquals(job.get("taskManager").get("replicas").asInt(), gpu.asInt(), "one GPU per trainer");
+        JsonNode env = job.get("taskManager").get("podTemplate").get("spec").get("containers").get(0).get("env");
+        assertEquals(speedrun.train().tf32() ? "1" : "0", java.util.stream.StreamSupport.stream(env.spliterator(), false)
+                .filter(e -> e.get("name").asText().equals(dev.sluice.trainer.Devices.TF32_VARIABLE)).findFirst()
+                .orElseThrow().get("value").asText(), "the trainer's check of train.tf32 passes");
         assertTrue(speedrun.train().device().startsWith("gpu"), speedrun.train().device());
         assertEquals(SpeedrunConfig.load(Path.of("../../configs/speedrun/150m.yaml")), speedrun,
                 "the ConfigMap's speedrun is the shipped 150m config");

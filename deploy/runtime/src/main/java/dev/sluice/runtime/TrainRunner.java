@@ -5,11 +5,17 @@ import dev.sluice.trainer.job.TrainJob;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Runs a TrainJob on some {@link Infrastructure} and reads back its results.json. */
 public final class TrainRunner {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TrainRunner.class);
 
     private TrainRunner() {}
 
@@ -26,8 +32,10 @@ public final class TrainRunner {
     }
 
     /**
-     * Waits until the trainer has written results.json (the schedule is done) or the job has ended, then cancels
-     * an unbounded job that is still reading; returns the results, or fails if the job failed first.
+     * Waits until the trainer has written results.json (the schedule is done) or the job has ended, then stops an
+     * unbounded job that is still reading with a savepoint into {@code <out>/savepoint} (so its last state, the
+     * trained model included, is one Flink holds, however short the run); returns the results, or fails if the
+     * job failed first.
      */
     public static Results awaitResults(JobClient client, TrainJobConfig config) throws Exception {
         Path results = Results.file(Path.of(config.outDir()));
@@ -43,7 +51,16 @@ public final class TrainRunner {
             Thread.sleep(200);
         }
         if (!client.getJobStatus().get().isGloballyTerminalState()) {
-            client.cancel().get();
+            String savepoint = Path.of(config.outDir(), "savepoint").toUri().toString();
+            try {
+                LOG.info("TrainJob stopped with a savepoint: {}",
+                        client.stopWithSavepoint(false, savepoint, SavepointFormatType.CANONICAL).get());
+            } catch (ExecutionException e) {
+                if (!client.getJobStatus().get().isGloballyTerminalState()) {
+                    LOG.warn("no savepoint of the finished TrainJob ({}); cancelling it", e.getCause().toString());
+                    client.cancel().get();
+                }
+            }
         }
         return Results.read(Path.of(config.outDir()));
     }

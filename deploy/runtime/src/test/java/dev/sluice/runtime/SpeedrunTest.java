@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.connectors.config.YamlConfig;
 import dev.sluice.pipeline.PipelineConfig;
@@ -13,6 +14,7 @@ import dev.sluice.trainer.StepMetrics;
 import dev.sluice.trainer.job.Results;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -59,6 +61,13 @@ class SpeedrunTest {
             assertTrue(metrics.get(15).loss() < metrics.get(0).loss(), t + ": loss fell");
             assertTrue(Files.exists(dir.resolve("checkpoint/checkpoint.bin")));
             assertEquals(t, Results.read(dir).info().tokenizer());
+            // the run ends with a savepoint: Flink holds the trained state, whose file is the one recorded
+            List<String> checkpoints = Files.readAllLines(dir.resolve("checkpoints.jsonl"));
+            JsonNode last = new ObjectMapper().readTree(checkpoints.get(checkpoints.size() - 1));
+            assertEquals(16, last.get("step").asInt(), t + ": " + checkpoints);
+            assertEquals(last.get("bytes").asLong(), Files.size(Path.of(URI.create(last.get("state_file").asText()))));
+            assertTrue(Files.isDirectory(dir.resolve("savepoint")), t);
+            assertTrue(shown.contains(t + ": whole steps per pass (memory planner"), shown);
         }
         assertEquals(6144, summary.get("runs").get("gpt2").get("total_tokens").asLong());
         String html = Files.readString(out.resolve("report.html"));

@@ -16,7 +16,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.CheckpointListener;
@@ -57,6 +59,7 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
     private transient boolean finished;
     private transient ListState<byte[]> state;
     private transient StateFiles stateFiles;
+    private transient Map<Long, String> snapshotLines;
 
     /**
      * @param stateDir where model and optimizer state go at each checkpoint (a Flink FileSystem URI)
@@ -84,6 +87,7 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
         clock = new StepClock();
         metrics = new MetricsLog(outDir(), 0);
         stateFiles = new StateFiles(stateDir, stateFilesRetained);
+        snapshotLines = new HashMap<>();
         state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("trainer", byte[].class));
         for (byte[] bytes : state.get()) {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
@@ -118,17 +122,26 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
         out.writeLong(ref.crc32());
         out.flush();
         state.update(List.of(bytes.toByteArray()));
+        snapshotLines.put(context.getCheckpointId(), JSON.createObjectNode()
+                .put("checkpoint_id", context.getCheckpointId()).put("step", trainer.step())
+                .put("state_file", ref.uri()).put("bytes", ref.bytes()) + "\n");
         clock.skip(); // time spent checkpointing is not time spent waiting for data
     }
 
     @Override
-    public void notifyCheckpointComplete(long checkpointId) {
+    public void notifyCheckpointComplete(long checkpointId) throws IOException {
         stateFiles.completed(checkpointId);
+        String line = snapshotLines.remove(checkpointId);
+        if (line != null) { // a record of what Flink holds, as restores.jsonl records what came back
+            Files.writeString(outDir().resolve("checkpoints.jsonl"), line, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+        }
     }
 
     @Override
     public void notifyCheckpointAborted(long checkpointId) {
         stateFiles.aborted(checkpointId);
+        snapshotLines.remove(checkpointId);
     }
 
     @Override
@@ -142,6 +155,9 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
 
     @Override
     public void processElement(TokenBatch batch, Context ctx, Collector<String> out) throws Exception {
+        if (finished) {
+            return; // the schedule is done: what still arrives is not trained on, and not kept
+        }
         pending.add(batch);
         while (!trainer.done() && pending.size() >= trainer.nextBatchSize()) {
             out.collect(JSON.writeValueAsString(step()));
