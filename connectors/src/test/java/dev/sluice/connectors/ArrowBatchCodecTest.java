@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.connectors.batch.ArrowBatchCodec;
+import dev.sluice.connectors.batch.BadBatchException;
 import dev.sluice.connectors.batch.BatchMeta;
 import dev.sluice.connectors.batch.BatchSchema;
+import dev.sluice.connectors.batch.PoisonRecords;
 import dev.sluice.connectors.batch.TokenBatch;
 import java.io.ByteArrayInputStream;
+import java.util.Map;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.types.pojo.ArrowType;
@@ -74,5 +77,24 @@ class ArrowBatchCodecTest {
     @Test
     void aRowCountThatDoesNotMatchTheTokensIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> new TokenBatch(META, new int[7], new long[2], new String[2]));
+    }
+
+    @Test
+    void eachKindOfBadRecordIsRefusedNamingWhereAndWhat() {
+        Map<String, String> expected = Map.of(
+                "not arrow", "not a readable Arrow IPC stream",
+                "other vector types", "Arrow fields are",
+                "more rows declared than carried", "declares 4 rows of 5 tokens but holds null or missing values",
+                "id outside the vocabulary", "holds token id 50257, outside the vocabulary of 50257 (gpt2)");
+        try (var codec = new ArrowBatchCodec()) {
+            Map<String, byte[]> poison = PoisonRecords.of(META, batch());
+            assertEquals(expected.keySet(), poison.keySet());
+            poison.forEach((kind, bytes) -> {
+                var e = assertThrows(BadBatchException.class, () -> codec.decode(bytes, META, "t/1@42"), kind);
+                assertTrue(e.getMessage().startsWith("t/1@42: ") && e.getMessage().contains(expected.get(kind)),
+                        kind + ": " + e.getMessage());
+            });
+            assertEquals(3, codec.decode(codec.encode(batch()), META, "t/1@43").size(), "the codec reads on");
+        }
     }
 }

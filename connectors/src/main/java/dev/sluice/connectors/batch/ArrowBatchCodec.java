@@ -63,48 +63,75 @@ public final class ArrowBatchCodec implements AutoCloseable {
     }
 
     /**
-     * Decodes one batch, refusing it (with a message naming each differing field) unless its schema metadata
-     * equals {@code expected}; {@code where} names the record in that message (topic, partition, offset).
+     * Decodes one batch, or refuses it with a {@link BadBatchException} naming {@code where} (topic, partition,
+     * offset) and what is wrong: not an Arrow stream, metadata other than {@code expected} (each differing field),
+     * vectors other than {@link BatchSchema}'s, vectors shorter than the rows the batch declares, or a token id
+     * outside [0, vocab_size). Nothing is read past a buffer's end.
      */
     public TokenBatch decode(byte[] bytes, BatchMeta expected, String where) {
         try (ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(bytes), allocator)) {
             VectorSchemaRoot root = reader.getVectorSchemaRoot();
-            BatchMeta meta = BatchSchema.metaOf(root.getSchema());
+            BatchMeta meta;
+            try {
+                meta = BatchSchema.metaOf(root.getSchema());
+            } catch (BadBatchException e) {
+                throw new BadBatchException(where + ": " + e.getMessage(), e);
+            }
             if (expected != null) {
                 expected.requireMatches(meta, where);
             }
+            BatchSchema.requireFields(root.getSchema(), meta, where);
             if (!reader.loadNextBatch()) {
-                throw new IllegalStateException(where + ": Arrow stream holds a schema but no record batch");
+                throw new BadBatchException(where + ": Arrow stream holds a schema but no record batch");
             }
-            int rows = root.getRowCount();
-            FixedSizeListVector tokens = (FixedSizeListVector) root.getVector(BatchSchema.TOKENS);
-            IntVector items = (IntVector) tokens.getDataVector();
-            int total = rows * meta.rowLength();
-            int[] ids = new int[total];
-            ArrowBuf data = items.getDataBuffer();
-            for (int i = 0; i < total; i++) {
-                ids[i] = data.getInt((long) i * Integer.BYTES);
-            }
-            BigIntVector seqIdVector = (BigIntVector) root.getVector(BatchSchema.SEQ_ID);
-            VarCharVector sourceVector = (VarCharVector) root.getVector(BatchSchema.SOURCE);
-            long[] seqIds = new long[rows];
-            String[] sources = new String[rows];
-            for (int r = 0; r < rows; r++) {
-                seqIds[r] = seqIdVector.get(r);
-                sources[r] = new String(sourceVector.get(r), StandardCharsets.UTF_8);
-            }
-            return new TokenBatch(meta, ids, seqIds, sources);
-        } catch (IOException e) {
-            throw new UncheckedIOException(where + ": not a readable Arrow IPC stream", e);
+            return rows(root, meta, where);
+        } catch (BadBatchException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new BadBatchException(where + ": not a readable Arrow IPC stream (" + e + ")", e);
         }
+    }
+
+    private static TokenBatch rows(VectorSchemaRoot root, BatchMeta meta, String where) {
+        int rows = root.getRowCount();
+        long total = (long) rows * meta.rowLength();
+        IntVector items = (IntVector) ((FixedSizeListVector) root.getVector(BatchSchema.TOKENS)).getDataVector();
+        BigIntVector seqIdVector = (BigIntVector) root.getVector(BatchSchema.SEQ_ID);
+        VarCharVector sourceVector = (VarCharVector) root.getVector(BatchSchema.SOURCE);
+        ArrowBuf data = items.getDataBuffer();
+        // Arrow's loader grows each vector to the declared rows, zero-filled: values a record lacks read as nulls
+        if (total > Integer.MAX_VALUE || items.getNullCount() + seqIdVector.getNullCount()
+                + sourceVector.getNullCount() > 0) {
+            throw new BadBatchException(where + ": declares " + rows + " rows of " + meta.rowLength() + " tokens but "
+                    + "holds null or missing values (" + items.getNullCount() + " of " + total + " token ids, "
+                    + seqIdVector.getNullCount() + " seq_ids, " + sourceVector.getNullCount() + " sources)");
+        }
+        int[] ids = new int[(int) total];
+        for (int i = 0; i < ids.length; i++) {
+            int id = data.getInt((long) i * Integer.BYTES);
+            if (id < 0 || id >= meta.vocabSize()) {
+                throw new BadBatchException(where + ": row " + i / meta.rowLength() + " holds token id " + id
+                        + ", outside the vocabulary of " + meta.vocabSize() + " (" + meta.tokenizer() + ")");
+            }
+            ids[i] = id;
+        }
+        long[] seqIds = new long[rows];
+        String[] sources = new String[rows];
+        for (int r = 0; r < rows; r++) {
+            seqIds[r] = seqIdVector.get(r);
+            sources[r] = new String(sourceVector.get(r), StandardCharsets.UTF_8);
+        }
+        return new TokenBatch(meta, ids, seqIds, sources);
     }
 
     /** Only the declared metadata, without decoding the rows (for checking a topic before training). */
     public BatchMeta peekMeta(byte[] bytes, String where) {
         try (ArrowStreamReader reader = new ArrowStreamReader(new ByteArrayInputStream(bytes), allocator)) {
             return BatchSchema.metaOf(reader.getVectorSchemaRoot().getSchema());
-        } catch (IOException e) {
-            throw new UncheckedIOException(where + ": not a readable Arrow IPC stream", e);
+        } catch (BadBatchException e) {
+            throw new BadBatchException(where + ": " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            throw new BadBatchException(where + ": not a readable Arrow IPC stream (" + e + ")", e);
         }
     }
 

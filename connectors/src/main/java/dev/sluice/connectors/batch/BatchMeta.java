@@ -44,7 +44,7 @@ public record BatchMeta(String tokenizer, int vocabSize, int bosId, int eosId, i
     }
 
     /** A batch written for another tokenizer, sequence length or format than the reader's. */
-    public static final class BatchMismatchException extends IllegalStateException {
+    public static final class BatchMismatchException extends BadBatchException {
         public BatchMismatchException(String message) {
             super(message);
         }

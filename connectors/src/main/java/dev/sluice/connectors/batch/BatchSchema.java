@@ -42,6 +42,14 @@ public final class BatchSchema {
                 KEY_FORMAT_VERSION, Integer.toString(meta.formatVersion())));
     }
 
+    /** Refuses a schema whose fields are not exactly {@link #of}'s for {@code meta} (names, types, nesting). */
+    static void requireFields(Schema schema, BatchMeta meta, String where) {
+        List<Field> expected = of(meta).getFields();
+        if (!schema.getFields().equals(expected)) {
+            throw new BadBatchException(where + ": Arrow fields are " + schema.getFields() + ", expected " + expected);
+        }
+    }
+
     /** The metadata a schema declares; a clear error when a key is missing or not a number. */
     public static BatchMeta metaOf(Schema schema) {
         Map<String, String> m = schema.getCustomMetadata();

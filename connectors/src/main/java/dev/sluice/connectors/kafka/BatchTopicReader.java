@@ -1,6 +1,7 @@
 package dev.sluice.connectors.kafka;
 
 import dev.sluice.connectors.batch.ArrowBatchCodec;
+import dev.sluice.connectors.batch.BadBatchException;
 import dev.sluice.connectors.batch.BatchMeta;
 import dev.sluice.connectors.batch.TokenBatch;
 import java.time.Duration;
@@ -15,12 +16,16 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one reader of batch topics outside a Flink job (pre-flight checks, evaluation rows, tests): committed
  * records only, partition by partition in offset order, up to each partition's end as of the read's start.
  */
 public final class BatchTopicReader implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchTopicReader.class);
 
     private static final Duration METADATA_WAIT = Duration.ofSeconds(30);
 
@@ -51,7 +56,8 @@ public final class BatchTopicReader implements AutoCloseable {
 
     /**
      * Fails, before any job starts, unless {@code topic} exists, holds committed batches, and its first batch was
-     * written for {@code expected} (tokenizer, vocabulary, seq_len, format).
+     * written for {@code expected} (tokenizer, vocabulary, seq_len, format). Records before it that are not Arrow
+     * batches at all are skipped, as the job skips them.
      */
     public static void requireMeta(Properties client, String topic, BatchMeta expected) {
         try (BatchTopicReader reader = new BatchTopicReader(client)) {
@@ -65,7 +71,14 @@ public final class BatchTopicReader implements AutoCloseable {
                 reader.forEachRecord(topic, (partition, offset, value) -> {
                     String where = "topic " + topic + " (first batch, partition " + partition + " offset " + offset
                             + ")";
-                    expected.requireMatches(reader.codec.peekMeta(value, where), where);
+                    BatchMeta meta;
+                    try {
+                        meta = reader.codec.peekMeta(value, where);
+                    } catch (BadBatchException e) { // not a batch at all: the job will set it aside, look further
+                        LOG.warn("skipping a bad record: {}", e.getMessage());
+                        return true;
+                    }
+                    expected.requireMatches(meta, where);
                     seen[0] = true;
                     return false;
                 });
@@ -131,10 +144,20 @@ public final class BatchTopicReader implements AutoCloseable {
         return out;
     }
 
-    /** The first {@code rows} rows, partition 0 first (for evaluation); fewer if the topic holds fewer. */
+    /**
+     * The first {@code rows} rows, partition 0 first (for evaluation); fewer if the topic holds fewer. A record
+     * that is not a good batch is logged and skipped, as the trainer's source skips one.
+     */
     public List<int[]> firstRows(String topic, BatchMeta expected, int rows) {
         List<int[]> out = new ArrayList<>();
-        forEachBatch(topic, expected, (partition, batch) -> {
+        forEachRecord(topic, (partition, offset, value) -> {
+            TokenBatch batch;
+            try {
+                batch = codec.decode(value, expected, topic + "/" + partition + "@" + offset);
+            } catch (BadBatchException e) {
+                LOG.warn("skipping a bad record: {}", e.getMessage());
+                return true;
+            }
             for (int i = 0; i < batch.size() && out.size() < rows; i++) {
                 out.add(batch.row(i));
             }

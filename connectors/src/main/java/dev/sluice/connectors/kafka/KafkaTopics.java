@@ -64,6 +64,22 @@ public final class KafkaTopics {
         }
     }
 
+    /** Makes {@code topic} exist (created with {@code partitions} partitions if missing; an existing one is kept). */
+    public static void ensure(Properties client, String topic, int partitions, short replication) {
+        try (Admin admin = Admin.create(client)) {
+            if (!admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic)) {
+                admin.createTopics(List.of(new NewTopic(topic, partitions, replication)
+                        .configs(Map.of("max.message.bytes", Integer.toString(64 << 20))))).all().get(30, TimeUnit.SECONDS);
+            }
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                throw new IllegalStateException("creating Kafka topic " + topic + ": " + e.getCause().getMessage(), e);
+            }
+        } catch (Exception e) {
+            throw e instanceof RuntimeException r ? r : new IllegalStateException("creating Kafka topic " + topic, e);
+        }
+    }
+
     /** Replication factor 3 where the cluster has three brokers or more, else as many as there are. */
     public static short defaultReplication(Properties client) {
         try (Admin admin = Admin.create(client)) {

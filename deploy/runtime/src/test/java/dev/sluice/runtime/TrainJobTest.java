@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.connectors.batch.BatchMeta;
+import dev.sluice.connectors.batch.PoisonRecords;
 import dev.sluice.connectors.config.YamlConfig;
+import dev.sluice.connectors.kafka.BatchTopicReader;
+import dev.sluice.connectors.kafka.DeadLetterSerializer;
+import dev.sluice.connectors.kafka.KafkaTopics;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.trainer.MetricsLog;
@@ -16,11 +21,21 @@ import dev.sluice.trainer.StepMetrics;
 import dev.sluice.trainer.job.Results;
 import dev.sluice.trainer.job.TrainJob;
 import dev.sluice.trainer.job.TrainJobConfig;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -125,5 +140,93 @@ class TrainJobTest {
         var missing = new TrainJobConfig(other, "nothing", out.toString(), 500, true, 0);
         var m = assertThrows(IllegalStateException.class, () -> TrainRunner.start(missing, infra, 0));
         assertTrue(m.getMessage().contains("does not exist"), m.getMessage());
+    }
+
+    @Test
+    void badRecordsOfEachKindGoToTheDeadLetterTopicAndTrainingReadsOnAsIfTheyWereNotThere() throws Exception {
+        TrainJobConfig clean = job(out.resolve("clean"), 0);
+        TrainRunner.awaitResults(TrainRunner.start(clean, infra, 0), clean);
+        TrainJobConfig poisoned = new TrainJobConfig(Micro.config(), "poisoned", out.resolve("poisoned").toString(), 150,
+                true, 0);
+        Map<String, byte[]> poison;
+        List<String> poisonedAt = new ArrayList<>();
+        try (var reader = new BatchTopicReader(infra.kafkaClient());
+             var producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(),
+                     new ByteArraySerializer())) {
+            BatchMeta meta = clean.contract().meta("gpt2");
+            poison = PoisonRecords.of(meta, reader.readAll(clean.trainTopic(), meta).get(0).get(0));
+            int partitions = reader.readAll(clean.trainTopic(), meta).size();
+            KafkaTopics.prepare(infra.kafkaClient(), List.of(poisoned.trainTopic(), poisoned.valTopic()), partitions,
+                    (short) 1, false);
+            copy(reader, producer, clean.valTopic(), poisoned.valTopic(), List.of(), poisonedAt);
+            // one bad record of each kind between the good ones of partition 0, the first before any good one
+            copy(reader, producer, clean.trainTopic(), poisoned.trainTopic(), List.copyOf(poison.values()), poisonedAt);
+        }
+        TrainRunner.awaitResults(TrainRunner.start(poisoned, infra, 0), poisoned);
+
+        List<StepMetrics> a = metrics(Path.of(clean.outDir()));
+        List<StepMetrics> b = metrics(Path.of(poisoned.outDir()));
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.get(i).loss(), b.get(i).loss(), "loss at step " + i);
+            assertEquals(a.get(i).seqIdHash(), b.get(i).seqIdHash(), "sequences of step " + i);
+        }
+        List<String> dead = new ArrayList<>();
+        try (var consumer = new KafkaConsumer<>(consumerProperties(), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            var partition = new TopicPartition(DeadLetterSerializer.topicOf(poisoned.trainTopic()), 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            long end = consumer.endOffsets(List.of(partition)).get(partition);
+            while (consumer.position(partition) < end) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofSeconds(1))) {
+                    String source = new String(r.headers().lastHeader(DeadLetterSerializer.SOURCE_HEADER).value(),
+                            StandardCharsets.UTF_8);
+                    String error = new String(r.headers().lastHeader(DeadLetterSerializer.ERROR_HEADER).value(),
+                            StandardCharsets.UTF_8);
+                    assertTrue(error.startsWith(source + ": "), error);
+                    assertTrue(poison.values().stream().anyMatch(v -> Arrays.equals(v, r.value())), "kept as read");
+                    dead.add(source);
+                }
+            }
+        }
+        assertEquals(poisonedAt, dead, "each bad record once, in order, naming where it was read");
+    }
+
+    /** Copies {@code from} to {@code to} partition by partition, putting {@code bad} records first in partition 0. */
+    private static void copy(BatchTopicReader reader, KafkaProducer<byte[], byte[]> producer, String from, String to,
+                             List<byte[]> bad, List<String> badAt) throws Exception {
+        long[] next = new long[64];
+        List<byte[]> pending = new ArrayList<>(bad);
+        reader.forEachRecord(from, (partition, offset, value) -> {
+            try {
+                if (partition == 0 && !pending.isEmpty()) {
+                    producer.send(new ProducerRecord<>(to, 0, null, pending.remove(0))).get();
+                    badAt.add(to + "/0@" + next[0]++);
+                }
+                producer.send(new ProducerRecord<>(to, partition, null, value)).get();
+                next[partition]++;
+                return true;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        if (!pending.isEmpty()) {
+            throw new IllegalStateException(from + " has too few records in partition 0 to interleave " + bad.size());
+        }
+    }
+
+    private static java.util.Properties producerProperties() {
+        var p = new java.util.Properties();
+        p.putAll(infra.kafkaClient());
+        p.put("max.request.size", Integer.toString(64 << 20));
+        return p;
+    }
+
+    private static java.util.Properties consumerProperties() {
+        var p = new java.util.Properties();
+        p.putAll(infra.kafkaClient());
+        p.put("max.partition.fetch.bytes", Integer.toString(64 << 20));
+        return p;
     }
 }

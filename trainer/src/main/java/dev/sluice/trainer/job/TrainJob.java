@@ -2,7 +2,10 @@ package dev.sluice.trainer.job;
 
 import dev.sluice.connectors.batch.BatchMeta;
 import dev.sluice.connectors.batch.TokenBatch;
+import dev.sluice.connectors.kafka.BatchRecord;
 import dev.sluice.connectors.kafka.BatchTopicReader;
+import dev.sluice.connectors.kafka.DeadLetterSerializer;
+import dev.sluice.connectors.kafka.KafkaTopics;
 import dev.sluice.connectors.kafka.TokenBatchDeserializer;
 import java.nio.file.Path;
 import java.util.Properties;
@@ -10,6 +13,8 @@ import java.util.UUID;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
@@ -17,8 +22,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
 /**
- * The TrainJob: KafkaSource of the train topic → Arrow decode (refusing batches for another tokenizer or
- * seq_len) → the trainer operator, which assembles steps by the batch-size schedule. One source reader and one
+ * The TrainJob: KafkaSource of the train topic → Arrow decode → bad records (not Arrow, another tokenizer or
+ * seq_len, wrong sizes, ids outside the vocabulary) set aside to {@code <topic>.dlq} → the trainer operator, which assembles steps by the batch-size schedule. One source reader and one
  * trainer, so the rows' order is the topic's (one partition: fully deterministic).
  */
 public final class TrainJob {
@@ -36,6 +41,8 @@ public final class TrainJob {
     /** Checks the train topic's declared tokenizer and seq_len against ours; a clear error before any step. */
     public void preflight(Properties kafka) {
         BatchTopicReader.requireMeta(kafka, config.trainTopic(), meta);
+        KafkaTopics.ensure(kafka, DeadLetterSerializer.topicOf(config.trainTopic()), 1,
+                KafkaTopics.defaultReplication(kafka));
     }
 
     /**
@@ -71,7 +78,7 @@ public final class TrainJob {
         consumer.putAll(kafka);
         consumer.put("isolation.level", "read_committed");
         consumer.put("max.partition.fetch.bytes", Integer.toString(64 << 20));
-        var source = KafkaSource.<TokenBatch>builder()
+        var source = KafkaSource.<BatchRecord>builder()
                 .setBootstrapServers(kafka.getProperty("bootstrap.servers"))
                 .setTopics(config.trainTopic())
                 .setGroupId("sluice-train-" + config.speedrun().name())
@@ -81,9 +88,18 @@ public final class TrainJob {
         if (config.bounded()) {
             source.setBounded(OffsetsInitializer.latest());
         }
-        env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "kafka: " + config.trainTopic())
+        var batches = env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "kafka: " + config.trainTopic())
                 .setParallelism(1).uid("train-source")
-                .process(new TrainerFunction(config, kafka, stateDir(env), stateFilesRetained)).returns(Types.STRING)
+                .process(new SetAsideBadRecords()).returns(TokenBatch.class).setParallelism(1)
+                .name("set aside bad records").uid("bad-records");
+        // at least once: after a restore a bad record may be set aside twice (its headers say where it was read)
+        batches.getSideOutput(SetAsideBadRecords.BAD).sinkTo(KafkaSink.<BatchRecord.Bad>builder()
+                        .setBootstrapServers(kafka.getProperty("bootstrap.servers")).setKafkaProducerConfig(kafka)
+                        .setRecordSerializer(new DeadLetterSerializer())
+                        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE).build())
+                .setParallelism(1).name("dead letters: " + DeadLetterSerializer.topicOf(config.trainTopic()))
+                .uid("dead-letters");
+        batches.process(new TrainerFunction(config, kafka, stateDir(env), stateFilesRetained)).returns(Types.STRING)
                 .setParallelism(1).name("trainer: " + config.speedrun().name()).uid("trainer")
                 .sinkTo(new DiscardingSink<>()).setParallelism(1).name("step log");
     }
