@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.UUID;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -35,8 +36,15 @@ public final class TokenizeJob {
     /** The shards of the corpus, in canonical order, each with its source. */
     public record Shard(Path path, String source) {}
 
+    /** How long a checkpoint may take before Flink declares it failed (set explicitly: the transactions depend on it). */
+    static final Duration CHECKPOINT_TIMEOUT = Duration.ofMinutes(5);
+    /** The producers' transaction timeout unless kafka.properties sets one: a default broker's maximum. */
+    static final long DEFAULT_TRANSACTION_TIMEOUT_MS = Duration.ofMinutes(15).toMillis();
+
     private final PipelineConfig config;
     private final List<Shard> shards;
+    /** Part of the transactional ids, so that two runs writing the same dataset never fence each other. */
+    private final String runId = UUID.randomUUID().toString().substring(0, 8);
 
     /** Checks the whole config (tokenizer name, every corpus path) before anything runs. */
     public TokenizeJob(PipelineConfig config) {
@@ -78,14 +86,44 @@ public final class TokenizeJob {
      * batches is refused unless {@code overwrite}, so seq_ids are never written twice.
      */
     public void prepareTopics(Properties kafka, boolean overwrite) {
+        requireTransactionTimeout(kafka);
         String configured = config.kafka().properties().get("replication.factor");
         short replication = configured != null ? Short.parseShort(configured) : KafkaTopics.defaultReplication(kafka);
         KafkaTopics.prepare(kafka, topics(), config.partitions(), replication, overwrite);
     }
 
+    /**
+     * A transaction stays open from one checkpoint until the next completes, and across a recovery: if the broker
+     * aborts it first (transaction.timeout.ms), committed-looking data is lost. So the timeout must exceed the
+     * checkpoint interval plus {@link #CHECKPOINT_TIMEOUT} with a minute to spare, and not exceed the brokers'
+     * transaction.max.timeout.ms (else every producer fails to start). Checked before the job is submitted.
+     */
+    void requireTransactionTimeout(Properties kafka) {
+        long timeout = transactionTimeoutMs();
+        long needed = config.checkpointIntervalMs() + CHECKPOINT_TIMEOUT.toMillis() + Duration.ofMinutes(1).toMillis();
+        if (timeout < needed) {
+            throw new IllegalArgumentException("kafka.properties.transaction.timeout.ms is " + timeout + " ms; with "
+                    + "checkpoint_interval_ms " + config.checkpointIntervalMs() + " and a checkpoint timeout of "
+                    + CHECKPOINT_TIMEOUT.toMillis() + " ms a transaction can stay open longer, and the broker would "
+                    + "abort it: set at least " + needed);
+        }
+        long brokerMax = KafkaTopics.brokerTransactionMaxTimeoutMs(kafka);
+        if (timeout > brokerMax) {
+            throw new IllegalArgumentException("kafka.properties.transaction.timeout.ms is " + timeout + " ms, above "
+                    + "the brokers' transaction.max.timeout.ms (" + brokerMax + "): lower it to at most " + brokerMax
+                    + " (and at least " + needed + "), or raise the brokers' limit");
+        }
+    }
+
+    private long transactionTimeoutMs() {
+        String configured = config.kafka().properties().get("transaction.timeout.ms");
+        return configured != null ? Long.parseLong(configured) : DEFAULT_TRANSACTION_TIMEOUT_MS;
+    }
+
     /** Adds the job's operators to {@code env}; Kafka client properties (bootstrap, security) come in {@code kafka}. */
     public void build(StreamExecutionEnvironment env, Properties kafka) {
         env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
+        env.getCheckpointConfig().setCheckpointTimeout(CHECKPOINT_TIMEOUT.toMillis());
         boolean bounded = config.watchIntervalMs() == 0;
         Duration watch = bounded ? null : Duration.ofMillis(config.watchIntervalMs());
 
@@ -166,11 +204,16 @@ public final class TokenizeJob {
         }
     }
 
+    /** Unique per run of this job, so that two runs writing the same topic never fence each other's producers. */
+    public String transactionalIdPrefix(String topic) {
+        return "sluice-" + topic + "-" + runId;
+    }
+
     private KafkaSink<TokenBatch> kafkaSink(String topic, Properties kafka) {
         Properties producer = new Properties();
         producer.putAll(kafka);
         // The connector's default (1 h) exceeds a default broker's transaction.max.timeout.ms (15 min).
-        producer.putIfAbsent("transaction.timeout.ms", "600000");
+        producer.putIfAbsent("transaction.timeout.ms", Long.toString(DEFAULT_TRANSACTION_TIMEOUT_MS));
         producer.putIfAbsent("max.request.size", Integer.toString(64 << 20));
         // Uncompressed by default: token ids compress little and LZ4 cost ~30 % of the pipeline's throughput on 2
         // cores (measured); set kafka.properties.compression.type to trade CPU for disk.
@@ -180,7 +223,7 @@ public final class TokenizeJob {
                 .setKafkaProducerConfig(producer)
                 .setRecordSerializer(new TokenBatchSerializer(topic))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix("sluice-" + topic)
+                .setTransactionalIdPrefix(transactionalIdPrefix(topic))
                 .build();
     }
 }

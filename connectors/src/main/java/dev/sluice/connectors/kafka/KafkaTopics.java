@@ -12,6 +12,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 
 /** Creates the topics a job writes, with the partition count and retention it needs, before the job starts. */
 public final class KafkaTopics {
@@ -77,6 +78,20 @@ public final class KafkaTopics {
             }
         } catch (Exception e) {
             throw e instanceof RuntimeException r ? r : new IllegalStateException("creating Kafka topic " + topic, e);
+        }
+    }
+
+    /** The smallest transaction.max.timeout.ms among the brokers (a transactional producer must stay within it). */
+    public static long brokerTransactionMaxTimeoutMs(Properties client) {
+        try (Admin admin = Admin.create(client)) {
+            List<ConfigResource> brokers = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).stream()
+                    .map(n -> new ConfigResource(ConfigResource.Type.BROKER, n.idString())).toList();
+            return admin.describeConfigs(brokers).all().get(30, TimeUnit.SECONDS).values().stream()
+                    .mapToLong(c -> Long.parseLong(c.get("transaction.max.timeout.ms").value())).min()
+                    .orElseThrow();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read the brokers' transaction.max.timeout.ms at "
+                    + client.getProperty("bootstrap.servers") + ": " + e, e);
         }
     }
 

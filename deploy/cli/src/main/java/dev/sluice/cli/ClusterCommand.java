@@ -26,10 +26,14 @@ final class ClusterCommand implements Callable<Integer> {
             description = "Kafka on base+1..3 (controllers base+11..13), Flink REST/UI on base+81")
     int basePort;
 
+    @Option(names = "--allow-submit", description = "let the Flink Web UI accept jar uploads (off: any local user "
+            + "could run code in the cluster)")
+    boolean allowSubmit;
+
     @Override
     public Integer call() throws Exception {
         LocalCluster cluster = new LocalCluster(dir != null ? dir : SluiceHome.dir().resolve("runs/local-cluster"),
-                basePort);
+                basePort).allowSubmit(allowSubmit);
         switch (action) {
             case "start" -> {
                 cluster.start();

@@ -14,8 +14,18 @@ final class InfraOptions {
     @Option(names = "--web-port", defaultValue = "8081", description = "the embedded Flink Web UI port (0: any free)")
     int webPort;
 
+    @Option(names = "--checkpoint-dir", description = "where the jobs' checkpoints go, a URI every TaskManager "
+            + "reaches (s3://, hdfs://, file:// on a shared mount). Default: the cluster's execution.checkpointing.dir "
+            + "(refused if it has none); embedded: <tmp>/sluice-<user>/checkpoints")
+    String checkpointDir;
+
+    @Option(names = "--allow-submit", description = "let the embedded Flink Web UI accept jar uploads (off: any "
+            + "local user could run code in this process)")
+    boolean allowSubmit;
+
     /** Connects to what is given and embeds what is not (a null {@code bootstrapServers}: the embedded broker). */
     Infrastructure start(String bootstrapServers, Map<String, String> kafkaProperties, int slots) {
-        return Infrastructure.start(bootstrapServers, kafkaProperties, jobManager, webPort, slots);
+        return Infrastructure.start(bootstrapServers, kafkaProperties, jobManager, webPort, slots, allowSubmit)
+                .checkpointDir(checkpointDir);
     }
 }

@@ -2,7 +2,7 @@ package dev.sluice.runtime;
 
 import dev.sluice.runtime.embedded.EmbeddedFlink;
 import dev.sluice.runtime.embedded.EmbeddedKafka;
-import java.io.File;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -22,7 +22,7 @@ public final class Infrastructure implements AutoCloseable {
     private final Map<String, String> kafkaProperties;
     private final String flinkHost;
     private final int flinkPort;
-    private String checkpointDir = new File(System.getProperty("java.io.tmpdir"), "sluice-checkpoints").toURI().toString();
+    private String checkpointDir;
 
     private Infrastructure(EmbeddedKafka kafka, EmbeddedFlink flink, String bootstrapServers,
                            Map<String, String> kafkaProperties, String flinkHost, int flinkPort) {
@@ -43,6 +43,12 @@ public final class Infrastructure implements AutoCloseable {
      */
     public static Infrastructure start(String bootstrapServers, Map<String, String> kafkaProperties, String jobManager,
                                        int webPort, int slots) {
+        return start(bootstrapServers, kafkaProperties, jobManager, webPort, slots, false);
+    }
+
+    /** As above; {@code allowSubmit} lets the embedded Web UI accept jar uploads (off: any local user could run code). */
+    public static Infrastructure start(String bootstrapServers, Map<String, String> kafkaProperties, String jobManager,
+                                       int webPort, int slots, boolean allowSubmit) {
         EmbeddedKafka kafka = null;
         EmbeddedFlink flink = null;
         try {
@@ -53,7 +59,7 @@ public final class Infrastructure implements AutoCloseable {
             String host;
             int port;
             if (jobManager == null) {
-                flink = EmbeddedFlink.start(webPort, slots);
+                flink = EmbeddedFlink.start(webPort, slots, allowSubmit);
                 host = "127.0.0.1";
                 port = flink.restPort();
             } else {
@@ -77,14 +83,38 @@ public final class Infrastructure implements AutoCloseable {
     }
 
     /**
-     * Where jobs write checkpoints (a URI every TaskManager can reach: a shared file system or object store on a
-     * real cluster). Default: {@code <tmp>/sluice-checkpoints}.
+     * Where jobs write checkpoints: a URI every TaskManager reaches (a shared file system or object store on a real
+     * cluster). Without one, an embedded cluster uses a directory of this user's ({@link #localCheckpointDir}) and
+     * an existing cluster its own {@code execution.checkpointing.dir}; one that has none is refused at submit.
      */
     public Infrastructure checkpointDir(String uri) {
         if (uri != null) {
             this.checkpointDir = uri;
         }
         return this;
+    }
+
+    /** {@code <tmp>/sluice-<user>/checkpoints}: private to the user, shared by their runs on this host. */
+    static String localCheckpointDir() {
+        return Path.of(System.getProperty("java.io.tmpdir"), "sluice-" + System.getProperty("user.name"),
+                "checkpoints").toUri().toString();
+    }
+
+    /** The checkpoint directory jobs submitted here get (also where the trainer's state files go by default). */
+    String checkpointDirForJobs() {
+        if (checkpointDir != null) {
+            return checkpointDir;
+        }
+        if (isEmbedded()) {
+            return localCheckpointDir();
+        }
+        String clusters = ClusterConfig.fetch(webUrl()).checkpointDir();
+        if (clusters == null) {
+            throw new IllegalStateException("the Flink cluster at " + webUrl() + " sets no execution.checkpointing.dir"
+                    + "; pass --checkpoint-dir URI, a directory every TaskManager reaches (s3://, hdfs://, a shared "
+                    + "mount)");
+        }
+        return clusters;
     }
 
     public boolean isEmbedded() {
@@ -114,7 +144,7 @@ public final class Infrastructure implements AutoCloseable {
         Configuration conf = new Configuration();
         // Checkpoints hold operator state (the sampler's buffer can reach tens of MB): files, not the JobManager's heap.
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir);
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDirForJobs());
         if (restartAttempts <= 0) {
             conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         } else {

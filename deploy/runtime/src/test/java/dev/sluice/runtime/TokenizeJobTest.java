@@ -3,6 +3,8 @@ package dev.sluice.runtime;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -151,5 +153,27 @@ class TokenizeJobTest {
 
     static String key(int bos, int[] ids) {
         return bos + ":" + Arrays.toString(ids);
+    }
+
+    @Test
+    void aTransactionTimeoutTheBrokerOrTheCheckpointsWouldBreakIsRefusedBeforeSubmit() {
+        for (var c : List.of(
+                new String[] {"60000", "set at least 360500"},              // 0.5 s interval + 5 min timeout + 1 min
+                new String[] {"7200000", "above the brokers' transaction.max.timeout.ms (3600000)"})) {
+            PipelineConfig config = YamlConfig.with(demo("timeout"), Map.of("kafka",
+                    Map.of("properties", Map.of("transaction.timeout.ms", c[0]))));
+            var e = assertThrows(IllegalArgumentException.class, () -> PipelineRunner.start(new TokenizeJob(config),
+                    infra, false, 0), c[0]);
+            assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
+
+    @Test
+    void twoRunsOfOneDatasetUseTransactionalIdsOfTheirOwn() {
+        String topic = demo("ids").contract().topics().get(0);
+        String a = new TokenizeJob(demo("ids")).transactionalIdPrefix(topic);
+        String b = new TokenizeJob(demo("ids")).transactionalIdPrefix(topic);
+        assertTrue(a.startsWith("sluice-" + topic + "-") && b.startsWith("sluice-" + topic + "-"), a + " " + b);
+        assertNotEquals(a, b);
     }
 }

@@ -44,6 +44,7 @@ public final class LocalCluster {
     private final int basePort;
     private final String classPath;
     private final boolean stock;
+    private boolean allowSubmit;
 
     /** A cluster living in {@code dir}; its ports are {@code basePort} + small offsets (see {@link #describe}). */
     public LocalCluster(Path dir, int basePort) {
@@ -66,6 +67,12 @@ public final class LocalCluster {
         String classPath = String.join(File.pathSeparator,
                 libs.stream().map(l -> l.toAbsolutePath() + File.separator + "*").toList());
         return new LocalCluster(dir, basePort, classPath, true);
+    }
+
+    /** Lets the Web UI accept jar uploads (off by default: any local user could run code in the cluster). */
+    public LocalCluster allowSubmit(boolean allow) {
+        this.allowSubmit = allow;
+        return this;
     }
 
     public String bootstrapServers() {
@@ -293,6 +300,9 @@ public final class LocalCluster {
                 "rest.address: 127.0.0.1",
                 "rest.bind-address: 127.0.0.1",
                 "rest.port: " + restPort(),
+                // jar upload/run through the Web UI lets any local user run code in these processes: off unless
+                // asked for (the stock cluster is there to take a job jar)
+                "web.submit.enable: " + (stock || allowSubmit),
                 "blob.server.port: " + (basePort + 71),
                 "taskmanager.bind-host: 127.0.0.1",
                 "taskmanager.host: 127.0.0.1",

@@ -8,6 +8,7 @@ import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.MetricOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 
@@ -24,12 +25,13 @@ public final class EmbeddedFlink implements AutoCloseable {
     }
 
     /** Starts a cluster whose Web UI listens on {@code uiPort} (0 picks a free one). */
-    public static EmbeddedFlink start(int uiPort, int slots) {
+    public static EmbeddedFlink start(int uiPort, int slots, boolean allowSubmit) {
         requireFree(uiPort);
         Configuration conf = new Configuration();
         conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
         conf.set(RestOptions.ADDRESS, "127.0.0.1");
         conf.set(RestOptions.PORT, uiPort);
+        conf.set(WebOptions.SUBMIT_ENABLE, allowSubmit); // jar upload/run: any local user could run code in this JVM
         conf.set(JobManagerOptions.BIND_HOST, "127.0.0.1");
         conf.set(JobManagerOptions.ADDRESS, "127.0.0.1");
         conf.set(TaskManagerOptions.BIND_HOST, "127.0.0.1");
