@@ -4,6 +4,7 @@ import dev.sluice.connectors.TokenizerRef;
 import dev.sluice.connectors.corpus.CorpusRecord;
 import dev.sluice.tokenizer.Tokenizer;
 import java.util.List;
+import org.apache.flink.api.common.accumulators.ListAccumulator;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
@@ -39,6 +40,7 @@ final class Tokenize extends ProcessFunction<CorpusRecord, TokenizedRecord> impl
     private transient Counter rejected;
     private transient Counter invalidUtf8;
     private transient CheckpointedCounters accumulators;
+    private transient ListAccumulator<String> unreadableShards;
 
     /** {@code topicPrefix} ({@code sluice.<dataset>.<tokenizer>}) scopes the accumulators to this tokenizer. */
     Tokenize(TokenizerRef tokenizer, double valFraction, String topicPrefix) {
@@ -62,12 +64,15 @@ final class Tokenize extends ProcessFunction<CorpusRecord, TokenizedRecord> impl
         m.gauge("bytesPerToken", (Gauge<Double>) () -> tokens.getCount() == 0 ? 0.0
                 : (double) textBytes.getCount() / tokens.getCount());
         accumulators.register(getRuntimeContext(), topicPrefix + ".");
+        // paths, not checkpointed: a shard may be listed twice after a failover, the summary lists each once
+        unreadableShards = new ListAccumulator<>();
+        getRuntimeContext().addAccumulator(topicPrefix + ".unreadable_shard_paths", unreadableShards);
     }
 
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
         accumulators = new CheckpointedCounters(List.of("train.documents", "val.documents", "train.doc_tokens",
-                "val.doc_tokens", "rejected", "invalid_utf8"));
+                "val.doc_tokens", "rejected", "invalid_utf8", "unreadable_shards"));
         accumulators.initialize(context, "counters");
     }
 
@@ -85,6 +90,12 @@ final class Tokenize extends ProcessFunction<CorpusRecord, TokenizedRecord> impl
         if (r.isRejected()) {
             rejected.inc();
             accumulators.add("rejected", 1);
+            if (r.isUnreadableShard()) {
+                accumulators.add("unreadable_shards", 1);
+                unreadableShards.add(r.shard());
+                LOG.warn("unreadable shard {}: {}", r.shard(), r.error());
+                return;
+            }
             LOG.warn("rejected record: shard {} line {}: {}", r.shard(), r.line(), r.error());
             return;
         }

@@ -134,6 +134,9 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
                     }
                 } catch (IOException | RuntimeException e) {
                     broken = true;
+                    if (documents instanceof Unreadable) {
+                        return ctx.rejected(0, "cannot open shard (" + e.getCause() + "); none of it is read");
+                    }
                     long at = documents.position();
                     return ctx.rejected(at + 1, "unreadable after line " + at + " (truncated or corrupt file): " + e);
                 }

@@ -8,7 +8,8 @@ package dev.sluice.connectors.corpus;
  * @param shard the shard's path
  * @param shardOrdinal the shard's place in the canonical read order (see {@link OrderedShards}); a shard read in
  *     several epochs has one ordinal per epoch
- * @param line 1-based line (or block, or record) number in the shard; for the end marker, the count read
+ * @param line 1-based line (or block, or record) number in the shard; for the end marker, the count read; 0 for a
+ *     rejected record that stands for the whole shard (it could not be opened)
  * @param id the document's id: its own {@code id} field, else {@code shard:line}
  * @param source the corpus source name from the config (for mixture weights and accounting)
  * @param text the document text; null when rejected or at the end
@@ -34,5 +35,10 @@ public record CorpusRecord(String shard, int shardOrdinal, long line, String id,
 
     public boolean isRejected() {
         return error != null;
+    }
+
+    /** A rejected record standing for a whole shard that could not be opened (missing, unreadable). */
+    public boolean isUnreadableShard() {
+        return error != null && line == 0;
     }
 }

@@ -99,13 +99,14 @@ public final class CorpusSources {
     /**
      * A FileSource over the shards the patterns match. Each shard is read once per ordinal listed for it in
      * {@code ordinalsByPath} (absolute path to ordinals; several for several epochs), lowest ordinal first, and
-     * every record carries its split's ordinal. With {@code watch} set, the patterns are listed again at that
-     * interval and new shards are read too (unbounded); otherwise the run ends after the listed shards (bounded).
+     * every record carries its split's ordinal; a listed shard that is gone when read yields one rejected record
+     * (line 0: the whole shard) and its end. With {@code watch} set, the patterns are listed again at that interval
+     * and new shards are read too (unbounded); otherwise the run reads exactly the listed shards (bounded).
      */
     public static FileSource<CorpusRecord> fileSource(List<String> patterns, Map<String, List<Integer>> ordinalsByPath,
                                                       CorpusFormat.Options options, Duration watch) {
         var enumerator = new OrderedShards.Enumerator(patterns.stream().map(CorpusSources::absolute).toList(),
-                Map.copyOf(ordinalsByPath));
+                Map.copyOf(ordinalsByPath), watch != null);
         var builder = FileSource.forBulkFileFormat(new CorpusFormat(options), new org.apache.flink.core.fs.Path("/"))
                 .setFileEnumerator(enumerator)
                 .setSplitAssigner(OrderedShards.InOrderAssigner::new);

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.PriorityQueue;
+import java.util.TreeMap;
 import org.apache.flink.connector.file.src.FileSourceSplit;
 import org.apache.flink.connector.file.src.assigners.FileSplitAssigner;
 import org.apache.flink.connector.file.src.enumerate.FileEnumerator;
@@ -29,9 +30,14 @@ public final class OrderedShards {
         return Integer.parseInt(splitId);
     }
 
-    /** Lists the configured shards (each once per listed ordinal) and, when watching, any new shard the patterns match. */
-    record Enumerator(List<String> patterns, Map<String, List<Integer>> ordinalsByPath) implements FileEnumerator,
-            FileEnumerator.Provider, Serializable {
+    /**
+     * The shards listed at submission, each once per ordinal listed for it, whether or not the file is still there:
+     * one that vanished is read as unreadable (a rejected record naming it, then its end), so the sampler never
+     * waits for it. When watching, also any new shard the patterns match; otherwise a file that appeared after
+     * submission is not read (it would arrive after the run decided it was complete).
+     */
+    record Enumerator(List<String> patterns, Map<String, List<Integer>> ordinalsByPath, boolean watching)
+            implements FileEnumerator, FileEnumerator.Provider, Serializable {
 
         @Override
         public FileEnumerator create() {
@@ -42,19 +48,27 @@ public final class OrderedShards {
         public Collection<FileSourceSplit> enumerateSplits(org.apache.flink.core.fs.Path[] ignored, int minSplits)
                 throws IOException {
             List<FileSourceSplit> splits = new ArrayList<>();
-            for (Path p : CorpusSources.listShards(patterns, false)) {
-                List<Integer> ordinals = ordinalsByPath.get(p.toString());
-                if (ordinals == null) {
-                    ordinals = List.of((1 << 30) | (p.toString().hashCode() & 0x3FFF_FFFF));
-                }
-                long size = Files.size(p);
-                long modified = Files.getLastModifiedTime(p).toMillis();
-                for (int ordinal : ordinals) {
-                    splits.add(new FileSourceSplit(Integer.toString(ordinal), new org.apache.flink.core.fs.Path(p.toUri()),
-                            0, size, modified, size));
+            for (Map.Entry<String, List<Integer>> e : new TreeMap<>(ordinalsByPath).entrySet()) {
+                addSplits(splits, Path.of(e.getKey()), e.getValue());
+            }
+            if (watching) {
+                for (Path p : CorpusSources.listShards(patterns, false)) {
+                    if (!ordinalsByPath.containsKey(p.toString())) {
+                        addSplits(splits, p, List.of((1 << 30) | (p.toString().hashCode() & 0x3FFF_FFFF)));
+                    }
                 }
             }
             return splits;
+        }
+
+        private static void addSplits(List<FileSourceSplit> splits, Path p, List<Integer> ordinals) throws IOException {
+            boolean there = Files.isRegularFile(p);
+            long size = there ? Files.size(p) : 0;
+            long modified = there ? Files.getLastModifiedTime(p).toMillis() : 0;
+            for (int ordinal : ordinals) {
+                splits.add(new FileSourceSplit(Integer.toString(ordinal), new org.apache.flink.core.fs.Path(p.toUri()),
+                        0, size, modified, size));
+            }
         }
     }
 

@@ -60,6 +60,11 @@ public final class PipelineRunner {
         String first = contract.topicPrefix(contract.tokenizer());
         s.put("rejected_records", count(acc, first + ".rejected"));
         s.put("invalid_utf8_records", count(acc, first + ".invalid_utf8"));
+        s.put("unreadable_shards", count(acc, first + ".unreadable_shards"));
+        var paths = s.putArray("unreadable_shard_paths");
+        if (acc.get(first + ".unreadable_shard_paths") instanceof java.util.List<?> list) {
+            list.stream().map(String::valueOf).distinct().sorted().forEach(paths::add);
+        }
         s.put("dropped_tokens", dropped);
         ObjectNode topics = s.putObject("topics");
         for (String topic : contract.topics()) {
