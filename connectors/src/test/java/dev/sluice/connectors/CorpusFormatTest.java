@@ -134,4 +134,37 @@ class CorpusFormatTest {
         assertTrue(r.get(5).repairedUtf8());
         assertTrue(r.get(6).endOfShard());
     }
+
+    @Test
+    void aDocumentLongerThanJacksonsDefaultStringCapIsADocument() throws Exception {
+        String text = "word ".repeat(5_000_000); // 25 M characters: over Jackson's default 20 M cap
+        Path file = dir.resolve("long.jsonl");
+        Files.writeString(file, "{\"text\": \"" + text + "\"}\n{\"text\": \"short\"}\n");
+        var format = new CorpusFormat(new CorpusFormat.Options("src", "text", CorpusFormat.TextMode.FILE, 64 << 20));
+        List<CorpusRecord> records = readAll(format, file, 0);
+        assertEquals(null, records.get(0).error());
+        assertEquals(text.length(), records.get(0).text().length());
+        assertEquals("short", records.get(1).text());
+    }
+
+    @Test
+    void aShardThatIsGoneOrNotGzipIsOneWholeShardRejectionAndItsEnd() throws Exception {
+        Path notGzip = dir.resolve("fake.jsonl.gz");
+        Files.writeString(notGzip, "{\"text\": \"plain\"}\n");
+        for (Path p : List.of(notGzip, dir.resolve("gone.jsonl.gz"))) {
+            var split = new FileSourceSplit("3", new org.apache.flink.core.fs.Path(p.toUri()), 0, 0, 0, 0);
+            var reader = format("FILE").createReader(new Configuration(), split);
+            List<CorpusRecord> out = new ArrayList<>();
+            for (var batch = reader.readBatch(); batch != null; batch = reader.readBatch()) {
+                for (var r = batch.next(); r != null; r = batch.next()) {
+                    out.add(r.getRecord());
+                }
+            }
+            reader.close();
+            assertEquals(2, out.size(), p.toString());
+            assertTrue(out.get(0).isUnreadableShard() && out.get(0).error().startsWith("cannot open shard"),
+                    out.get(0).error());
+            assertTrue(out.get(1).endOfShard());
+        }
+    }
 }

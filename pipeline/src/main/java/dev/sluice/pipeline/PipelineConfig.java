@@ -36,6 +36,9 @@ public record PipelineConfig(String dataset, @JsonProperty("tokenizer") List<Str
                              int epochs, long watchIntervalMs, long checkpointIntervalMs, int maxDocumentBytes,
                              List<Source> sources, Kafka kafka) {
 
+    /** The largest max_document_bytes: one document is one Java array, and line buffers grow by doubling. */
+    public static final int MAX_DOCUMENT_BYTES = 1 << 30;
+
     public PipelineConfig {
         dataset = dataset == null ? "demo" : dataset;
         tokenizers = DataContract.parseTokenizers(tokenizers == null ? List.of("gpt2") : tokenizers);
@@ -61,7 +64,8 @@ public record PipelineConfig(String dataset, @JsonProperty("tokenizer") List<Str
         require(watchIntervalMs >= 0, "watch_interval_ms", "must be >= 0", watchIntervalMs);
         require(watchIntervalMs == 0 || epochs == 1, "epochs", "must be 1 when watching for new shards", epochs);
         require(checkpointIntervalMs > 0, "checkpoint_interval_ms", "must be > 0", checkpointIntervalMs);
-        require(maxDocumentBytes > 0, "max_document_bytes", "must be > 0", maxDocumentBytes);
+        require(maxDocumentBytes > 0 && maxDocumentBytes <= MAX_DOCUMENT_BYTES, "max_document_bytes",
+                "must be in [1, " + MAX_DOCUMENT_BYTES + "] (a document is held in memory whole)", maxDocumentBytes);
         require(sources != null && !sources.isEmpty(), "sources", "must list at least one source", sources);
         require(sources.stream().map(Source::name).distinct().count() == sources.size(), "sources",
                 "must have distinct names", sources.stream().map(Source::name).toList());

@@ -96,13 +96,19 @@ final class Tokenize extends ProcessFunction<CorpusRecord, TokenizedRecord> impl
                 LOG.warn("unreadable shard {}: {}", r.shard(), r.error());
                 return;
             }
-            LOG.warn("rejected record: shard {} line {}: {}", r.shard(), r.line(), r.error());
+            if (worthLogging(rejected.getCount())) {
+                LOG.warn("rejected record #{} of this task: shard {} line {}: {}", rejected.getCount(), r.shard(),
+                        r.line(), r.error());
+            }
             return;
         }
         if (r.repairedUtf8()) {
             invalidUtf8.inc();
             accumulators.add("invalid_utf8", 1);
-            LOG.warn("invalid UTF-8 replaced by U+FFFD: shard {} line {}", r.shard(), r.line());
+            if (worthLogging(invalidUtf8.getCount())) {
+                LOG.warn("invalid UTF-8 replaced by U+FFFD (#{} of this task): shard {} line {}",
+                        invalidUtf8.getCount(), r.shard(), r.line());
+            }
         }
         int[] ids = tokenizer.encode(r.text());
         long bytes = 0;
@@ -117,5 +123,10 @@ final class Tokenize extends ProcessFunction<CorpusRecord, TokenizedRecord> impl
         accumulators.add(split + ".documents", 1);
         accumulators.add(split + ".doc_tokens", ids.length);
         out.collect(new TokenizedRecord(r.shardOrdinal(), r.source(), ids, val, false));
+    }
+
+    /** The first 20 of a kind, then every 1000th: a shard of binary garbage must not flood the log line by line. */
+    private static boolean worthLogging(long count) {
+        return count <= 20 || count % 1000 == 0;
     }
 }

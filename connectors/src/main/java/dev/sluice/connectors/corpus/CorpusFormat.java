@@ -86,10 +86,17 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
                     return new Unreadable(ctx, e);
                 }
             }
+            InputStream raw;
+            try {
+                raw = path.getFileSystem().open(path);
+            } catch (IOException e) {
+                return new Unreadable(ctx, e);
+            }
             InputStream in;
             try {
-                in = Compression.decompress(name, path.getFileSystem().open(path));
-            } catch (IOException e) {
+                in = Compression.decompress(name, raw);
+            } catch (IOException | RuntimeException e) { // e.g. not gzip at all: the file stays closed
+                raw.close();
                 return new Unreadable(ctx, e);
             }
             return format == ShardFormat.TEXT

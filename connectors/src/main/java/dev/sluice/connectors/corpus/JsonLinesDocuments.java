@@ -1,8 +1,10 @@
 package dev.sluice.connectors.corpus;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -11,7 +13,12 @@ import java.io.InputStream;
 /** One JSON object per line; the text in the configured field, the id in {@code id} when present. */
 final class JsonLinesDocuments extends LineDocuments {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Without Jackson's default 20 M-character string cap: a line is already bounded by max_document_bytes, and a
+     * longer document under that bound is a document, not "malformed JSON".
+     */
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder().streamReadConstraints(
+            StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build()).build());
 
 
     JsonLinesDocuments(ShardContext ctx, InputStream in) {
