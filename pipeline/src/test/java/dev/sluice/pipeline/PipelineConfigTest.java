@@ -67,6 +67,9 @@ class PipelineConfigTest {
         var t = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
                 "seq_len: many\nsources: [{name: a, paths: [x]}]\n", PipelineConfig.class));
         assertTrue(t.getMessage().contains("seq_len"), t.getMessage());
+        var m = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
+                "max_document_bytes: 2147483647\nsources: [{name: a, paths: [x]}]\n", PipelineConfig.class));
+        assertTrue(m.getMessage().contains("max_document_bytes must be in [1, 1073741824]"), m.getMessage());
     }
 
     @Test
