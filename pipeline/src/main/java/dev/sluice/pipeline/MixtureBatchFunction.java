@@ -24,7 +24,8 @@ import org.apache.flink.util.Collector;
 /**
  * One subtask per Kafka partition: orders that partition's sequences ({@link MixtureSampler}) and groups them
  * into {@link TokenBatch}es of N sequences. The whole sampler and the partial batch are checkpointed, so a
- * restored job continues the same order.
+ * restored job continues the same order; a restore that changed what the order depends on is refused
+ * ({@link SamplerIdentity}).
  */
 final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBatch> implements CheckpointedFunction {
 
@@ -38,6 +39,7 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
     private final long seed;
     private final int shuffleBuffer;
     private final boolean bounded;
+    private final String shardSet;
 
     private transient MixtureSampler sampler;
     private transient List<PackedSequence> pending;
@@ -50,7 +52,8 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
     private transient CheckpointedCounters accumulators;
 
     MixtureBatchFunction(String split, String topic, BatchMeta meta, int batchSequences, List<String> sources, double[] weights,
-                         Map<String, List<Integer>> ordinalsBySource, long seed, int shuffleBuffer, boolean bounded) {
+                         Map<String, List<Integer>> ordinalsBySource, long seed, int shuffleBuffer, boolean bounded,
+                         String shardSet) {
         this.split = split;
         this.topic = topic;
         this.meta = meta;
@@ -61,6 +64,7 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
         this.seed = seed;
         this.shuffleBuffer = shuffleBuffer;
         this.bounded = bounded;
+        this.shardSet = shardSet;
     }
 
     @Override
@@ -75,12 +79,24 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
         sampler = new MixtureSampler(sources, weights, queues, SplitMix64.mix(seed * 31 + subtask), shuffleBuffer,
                 bounded);
         pending = new ArrayList<>();
-        checkpointed = context.getOperatorStateStore().getListState(
+        // union state: every partition sees every piece, so a restore into other partitions is noticed by all
+        checkpointed = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>("sampler." + split, byte[].class));
+        SamplerIdentity identity = new SamplerIdentity(partitions, subtask, meta.tokenizer(), meta.seqLen(), shardSet);
         accumulators = new CheckpointedCounters(List.of(".sequences", ".batches"));
         accumulators.initialize(context, "counters." + split);
         for (byte[] bytes : checkpointed.get()) {
             var in = new DataInputStream(new ByteArrayInputStream(bytes));
+            SamplerIdentity written = SamplerIdentity.read(in, "the " + split + " sampler");
+            List<String> changes = written.changesTo(identity);
+            if (!changes.isEmpty()) {
+                throw new IllegalStateException("cannot restore the " + split + " sampler of " + topic + ": "
+                        + String.join("; ", changes) + ". The batches' order and seq_ids depend on these: restore "
+                        + "with the checkpoint's values, or write a new dataset");
+            }
+            if (written.partition() != subtask) {
+                continue;
+            }
             sampler.readState(in);
             pending.addAll(MixtureSampler.readSequences(in));
             flushed = in.readBoolean();
@@ -91,6 +107,9 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
         var bytes = new ByteArrayOutputStream();
         var out = new DataOutputStream(new java.io.BufferedOutputStream(bytes, 1 << 16));
+        new SamplerIdentity(getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), meta.tokenizer(), meta.seqLen(), shardSet)
+                .write(out);
         sampler.writeState(out);
         MixtureSampler.writeSequences(out, pending);
         out.writeBoolean(flushed);

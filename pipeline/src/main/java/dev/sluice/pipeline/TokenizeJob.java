@@ -193,7 +193,7 @@ public final class TokenizeJob {
                         .name("split " + split)
                         .partitionCustom((ordinal, n) -> ordinal % n, PackedSequence::shardOrdinal)
                         .process(new MixtureBatchFunction(split, topic, meta, config.batchSequences(), sourceNames,
-                                weights, ordinalsBySource, config.seed(), config.shuffleBuffer(), bounded))
+                                weights, ordinalsBySource, config.seed(), config.shuffleBuffer(), bounded, shardSet()))
                         .returns(TypeInformation.of(TokenBatch.class))
                         .setParallelism(config.partitions())
                         .name("sample + shuffle + batch → " + topic).uid("batch-" + split + tag);
@@ -201,6 +201,20 @@ public final class TokenizeJob {
                         .setParallelism(config.partitions())
                         .name("kafka: " + topic).uid("sink-" + split + tag);
             }
+        }
+    }
+
+    /** The shard list this job was submitted with, as a short name for it: count, epochs and a hash of the paths. */
+    String shardSet() {
+        StringBuilder paths = new StringBuilder();
+        shards.forEach(s -> paths.append(s.source()).append('=').append(s.path()).append('\n'));
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(paths.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return shards.size() + " shards x " + config.epochs() + " epochs, sha256 "
+                    + java.util.HexFormat.of().formatHex(digest, 0, 6);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM has no SHA-256", e);
         }
     }
 
