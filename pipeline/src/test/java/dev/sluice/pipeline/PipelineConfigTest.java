@@ -81,5 +81,10 @@ class PipelineConfigTest {
         var noPath = YamlConfig.parse("sources: [{name: a, paths: [../data/nowhere/*.jsonl]}]\n", PipelineConfig.class);
         var p = assertThrows(IllegalArgumentException.class, () -> new TokenizeJob(noPath));
         assertTrue(p.getMessage().contains("../data/nowhere/*.jsonl"), p.getMessage());
+        var remote = YamlConfig.parse("sources: [{name: a, paths: [\"s3://bucket/fineweb/*.parquet\"]}]\n",
+                PipelineConfig.class);
+        var r = assertThrows(IllegalArgumentException.class, () -> new TokenizeJob(remote));
+        assertTrue(r.getMessage().contains("corpus path 's3://bucket/fineweb/*.parquet': shards are listed on a local "
+                + "or mounted file system"), r.getMessage());
     }
 }

@@ -33,7 +33,13 @@ public final class CorpusSources {
     static List<Path> listShards(List<String> patterns, boolean requireMatches) {
         TreeSet<Path> shards = new TreeSet<>();
         for (String pattern : patterns) {
-            List<Path> found = expand(absolute(pattern));
+            if (pattern.contains("://") && !pattern.startsWith("file://")) {
+                throw new IllegalArgumentException("corpus path '" + pattern + "': shards are listed on a local or "
+                        + "mounted file system (java.nio), not through a remote file system's client; mount it, or "
+                        + "copy the shards to one");
+            }
+            List<Path> found = expand(absolute(pattern.startsWith("file://") ? Path.of(java.net.URI.create(pattern))
+                    .toString() : pattern));
             if (found.isEmpty() && requireMatches) {
                 throw new IllegalArgumentException("corpus path '" + pattern + "' matches no shard (.jsonl, .jsonl.gz, "
                         + ".jsonl.zst, .txt, .parquet)");
