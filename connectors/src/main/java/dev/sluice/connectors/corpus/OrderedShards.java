@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,11 +34,24 @@ public final class OrderedShards {
     /**
      * The shards listed at submission, each once per ordinal listed for it, whether or not the file is still there:
      * one that vanished is read as unreadable (a rejected record naming it, then its end), so the sampler never
-     * waits for it. When watching, also any new shard the patterns match; otherwise a file that appeared after
-     * submission is not read (it would arrive after the run decided it was complete).
+     * waits for it. When watching, also any new shard the patterns match, once it is complete: its size and
+     * modification time the same in two listings a watch interval apart (a file still being copied is left for
+     * the next listing; one that appears by rename is complete at once but still waits one interval). Otherwise a
+     * file that appeared after submission is not read (it would arrive after the run decided it was complete).
      */
-    record Enumerator(List<String> patterns, Map<String, List<Integer>> ordinalsByPath, boolean watching)
-            implements FileEnumerator, FileEnumerator.Provider, Serializable {
+    static final class Enumerator implements FileEnumerator, FileEnumerator.Provider, Serializable {
+
+        private final List<String> patterns;
+        private final Map<String, List<Integer>> ordinalsByPath;
+        private final boolean watching;
+        /** New files as last listed: path to size and modification time. */
+        private transient Map<Path, List<Long>> lastListing;
+
+        Enumerator(List<String> patterns, Map<String, List<Integer>> ordinalsByPath, boolean watching) {
+            this.patterns = List.copyOf(patterns);
+            this.ordinalsByPath = Map.copyOf(ordinalsByPath);
+            this.watching = watching;
+        }
 
         @Override
         public FileEnumerator create() {
@@ -52,11 +66,17 @@ public final class OrderedShards {
                 addSplits(splits, Path.of(e.getKey()), e.getValue());
             }
             if (watching) {
+                Map<Path, List<Long>> listing = new HashMap<>();
                 for (Path p : CorpusSources.listShards(patterns, false)) {
                     if (!ordinalsByPath.containsKey(p.toString())) {
-                        addSplits(splits, p, List.of((1 << 30) | (p.toString().hashCode() & 0x3FFF_FFFF)));
+                        List<Long> state = List.of(Files.size(p), Files.getLastModifiedTime(p).toMillis());
+                        listing.put(p, state);
+                        if (lastListing != null && state.equals(lastListing.get(p))) {
+                            addSplits(splits, p, List.of((1 << 30) | (p.toString().hashCode() & 0x3FFF_FFFF)));
+                        }
                     }
                 }
+                lastListing = listing;
             }
             return splits;
         }

@@ -67,9 +67,38 @@ class WatchModeTest {
                         later.size());
 
                 // tokenize runs chained to the corpus reader, so its metrics are on the source's vertex
-                JsonNode documents = sluiceMetric(infra.webUrl(), run.client().getJobID().toString(), "Source: corpus",
-                        "sluice.documents");
+                String job = run.client().getJobID().toString();
+                JsonNode documents = sluiceMetric(infra.webUrl(), job, "Source: corpus", "sluice.documents");
                 assertTrue(documents.asDouble() > 233, "documents metric from the REST API: " + documents);
+
+                // a shard still being copied (10 writes, 100 ms apart, across several 300 ms listings) is taken
+                // only once complete: every document arrives and none is cut
+                StringBuilder lines = new StringBuilder();
+                for (int i = 0; i < 40; i++) {
+                    lines.append("{\"text\": \"slowly copied document ").append(i).append(' ')
+                            .append("word ".repeat(30)).append("\"}\n");
+                }
+                byte[] bytes = lines.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                double rejected = sluiceMetric(infra.webUrl(), job, "Source: corpus", "sluice.rejectedRecords")
+                        .asDouble(); // the Parquet shard's null texts
+                Path slow = dir.resolve("c-00000.jsonl");
+                try (var out = Files.newOutputStream(slow)) {
+                    for (int part = 0; part < 10; part++) {
+                        out.write(bytes, part * bytes.length / 10, (part + 1) * bytes.length / 10 - part * bytes.length / 10);
+                        out.flush();
+                        Thread.sleep(100);
+                    }
+                }
+                double expected = documents.asDouble() + 40;
+                long deadline = System.currentTimeMillis() + 60_000;
+                while (sluiceMetric(infra.webUrl(), job, "Source: corpus", "sluice.documents").asDouble() < expected
+                        && System.currentTimeMillis() < deadline) {
+                    Thread.sleep(300);
+                }
+                assertEquals(expected, sluiceMetric(infra.webUrl(), job, "Source: corpus", "sluice.documents")
+                        .asDouble(), "every document of the slowly copied shard");
+                assertEquals(rejected, sluiceMetric(infra.webUrl(), job, "Source: corpus", "sluice.rejectedRecords")
+                        .asDouble(), "no line cut by reading the shard mid-copy");
                 for (String m : List.of("tokensPerSecond", "documentsPerSecond", "bytesPerToken", "rejectedRecords",
                         "invalidUtf8Records")) {
                     assertTrue(metricIds(infra.webUrl(), run.client().getJobID().toString(), "Source: corpus").stream()
