@@ -25,28 +25,50 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final Path logDir;
     private final KafkaRaftServer server;
     private final int port;
+    private final int saslPort;
 
-    private EmbeddedKafka(Path logDir, KafkaRaftServer server, int port) {
+    private EmbeddedKafka(Path logDir, KafkaRaftServer server, int port, int saslPort) {
         this.logDir = logDir;
         this.server = server;
         this.port = port;
+        this.saslPort = saslPort;
     }
 
     /** Starts a broker on {@code port} (0 picks a free one). */
     public static EmbeddedKafka start(int port) {
+        return start(port, null, null);
+    }
+
+    /**
+     * A broker that also takes SASL/PLAIN clients ({@code user}/{@code password}) on a listener of its own, as a
+     * secured shared cluster would ({@link #saslBootstrapServers}); the broker itself talks over PLAINTEXT.
+     */
+    public static EmbeddedKafka startWithSaslPlain(String user, String password) {
+        return start(0, user, password);
+    }
+
+    private static EmbeddedKafka start(int port, String saslUser, String saslPassword) {
         try {
             int brokerPort = port == 0 ? freePort() : port;
             int controllerPort = freePort();
+            int saslPort = saslUser == null ? -1 : freePort();
             Path logDir = Files.createTempDirectory("sluice-kafka-");
             Properties p = new Properties();
             p.put("process.roles", "broker,controller");
             p.put("node.id", "1");
             p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-            p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-            p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+            String sasl = saslUser == null ? "" : ",SASL_PLAINTEXT://127.0.0.1:" + saslPort;
+            p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort + sasl);
+            p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + sasl);
             p.put("controller.listener.names", "CONTROLLER");
-            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT");
             p.put("inter.broker.listener.name", "PLAINTEXT");
+            if (saslUser != null) {
+                p.put("sasl.enabled.mechanisms", "PLAIN");
+                p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config",
+                        "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + saslUser + "=\""
+                                + saslPassword + "\";");
+            }
             p.put("log.dirs", logDir.toString());
             p.put("num.partitions", "1");
             p.put("offsets.topic.replication.factor", "1");
@@ -74,7 +96,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                     .run();
             KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
             server.startup();
-            return new EmbeddedKafka(logDir, server, brokerPort);
+            return new EmbeddedKafka(logDir, server, brokerPort, saslPort);
         } catch (Exception e) {
             throw new IllegalStateException("could not start the embedded Kafka broker: " + e.getMessage(), e);
         }
@@ -82,6 +104,14 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     public String bootstrapServers() {
         return "127.0.0.1:" + port;
+    }
+
+    /** The SASL/PLAIN listener of a broker started with {@link #startWithSaslPlain}. */
+    public String saslBootstrapServers() {
+        if (saslPort < 0) {
+            throw new IllegalStateException("this broker has no SASL listener");
+        }
+        return "127.0.0.1:" + saslPort;
     }
 
     @Override
