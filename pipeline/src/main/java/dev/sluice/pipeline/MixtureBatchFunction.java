@@ -44,6 +44,7 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
     private transient MixtureSampler sampler;
     private transient List<PackedSequence> pending;
     private transient ListState<byte[]> checkpointed;
+    private transient ListState<byte[]> identities;
     private transient boolean flushed;
     private transient Counter batchesOut;
     private transient Counter sequencesOut;
@@ -79,42 +80,53 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
         sampler = new MixtureSampler(sources, weights, queues, SplitMix64.mix(seed * 31 + subtask), shuffleBuffer,
                 bounded);
         pending = new ArrayList<>();
-        // union state: every partition sees every piece, so a restore into other partitions is noticed by all
-        checkpointed = context.getOperatorStateStore().getUnionListState(
+        // The identity is small union state, so every partition sees every writer's and a restore into other
+        // partitions is noticed by all; the sampler itself (possibly large) stays in plain list state, which a
+        // restore at the same parallelism hands back to the partition that wrote it.
+        identities = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("sampler-identity." + split, byte[].class));
+        checkpointed = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("sampler." + split, byte[].class));
-        SamplerIdentity identity = new SamplerIdentity(partitions, subtask, meta.tokenizer(), meta.seqLen(), shardSet);
-        accumulators = new CheckpointedCounters(List.of(".sequences", ".batches"));
-        accumulators.initialize(context, "counters." + split);
-        for (byte[] bytes : checkpointed.get()) {
-            var in = new DataInputStream(new ByteArrayInputStream(bytes));
-            SamplerIdentity written = SamplerIdentity.read(in, "the " + split + " sampler");
+        SamplerIdentity identity = identity();
+        for (byte[] bytes : identities.get()) {
+            SamplerIdentity written = SamplerIdentity.read(new DataInputStream(new ByteArrayInputStream(bytes)),
+                    "the " + split + " sampler");
             List<String> changes = written.changesTo(identity);
             if (!changes.isEmpty()) {
                 throw new IllegalStateException("cannot restore the " + split + " sampler of " + topic + ": "
                         + String.join("; ", changes) + ". The batches' order and seq_ids depend on these: restore "
                         + "with the checkpoint's values, or write a new dataset");
             }
-            if (written.partition() != subtask) {
-                continue;
-            }
+        }
+        accumulators = new CheckpointedCounters(List.of(".sequences", ".batches"));
+        accumulators.initialize(context, "counters." + split);
+        for (byte[] bytes : checkpointed.get()) {
+            var in = new DataInputStream(new ByteArrayInputStream(bytes));
             sampler.readState(in);
             pending.addAll(MixtureSampler.readSequences(in));
             flushed = in.readBoolean();
         }
     }
 
+    private SamplerIdentity identity() {
+        return new SamplerIdentity(getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), meta.tokenizer(), meta.seqLen(), shardSet);
+    }
+
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
         var bytes = new ByteArrayOutputStream();
         var out = new DataOutputStream(new java.io.BufferedOutputStream(bytes, 1 << 16));
-        new SamplerIdentity(getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
-                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), meta.tokenizer(), meta.seqLen(), shardSet)
-                .write(out);
         sampler.writeState(out);
         MixtureSampler.writeSequences(out, pending);
         out.writeBoolean(flushed);
         out.flush();
         checkpointed.update(List.of(bytes.toByteArray()));
+        var id = new ByteArrayOutputStream();
+        try (var idOut = new DataOutputStream(id)) {
+            identity().write(idOut);
+        }
+        identities.update(List.of(id.toByteArray()));
         accumulators.snapshot();
     }
 

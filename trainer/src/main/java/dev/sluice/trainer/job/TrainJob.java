@@ -92,9 +92,13 @@ public final class TrainJob {
                 .setParallelism(1).uid("train-source")
                 .process(new SetAsideBadRecords()).returns(TokenBatch.class).setParallelism(1)
                 .name("set aside bad records").uid("bad-records");
-        // at least once: after a restore a bad record may be set aside twice (its headers say where it was read)
+        // at least once: after a restore a bad record may be set aside twice (its headers say where it was read);
+        // a bad record can be as large as a batch, so the producer takes what the topic takes
+        Properties deadLetters = new Properties();
+        deadLetters.putAll(kafka);
+        deadLetters.putIfAbsent("max.request.size", Integer.toString(64 << 20));
         batches.getSideOutput(SetAsideBadRecords.BAD).sinkTo(KafkaSink.<BatchRecord.Bad>builder()
-                        .setBootstrapServers(kafka.getProperty("bootstrap.servers")).setKafkaProducerConfig(kafka)
+                        .setBootstrapServers(kafka.getProperty("bootstrap.servers")).setKafkaProducerConfig(deadLetters)
                         .setRecordSerializer(new DeadLetterSerializer())
                         .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE).build())
                 .setParallelism(1).name("dead letters: " + DeadLetterSerializer.topicOf(config.trainTopic()))
