@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.file.src.FileSourceSplit;
 import org.apache.flink.connector.file.src.util.CheckpointedPosition;
@@ -26,12 +27,18 @@ class CorpusFormatTest {
     Path dir;
 
     static CorpusFormat format(String mode) {
-        return new CorpusFormat(new CorpusFormat.Options("src", "text", CorpusFormat.TextMode.valueOf(mode), 1 << 20));
+        return new CorpusFormat(Map.of("src", new CorpusFormat.Options("src", "text", CorpusFormat.TextMode.valueOf(mode),
+                1 << 20)));
     }
 
     static List<CorpusRecord> readAll(CorpusFormat format, Path file, long skip) throws Exception {
+        return readRange(format, file, 0, Files.size(file), skip);
+    }
+
+    static List<CorpusRecord> readRange(CorpusFormat format, Path file, long offset, long length, long skip)
+            throws Exception {
         long size = Files.size(file);
-        var split = new FileSourceSplit("7", new org.apache.flink.core.fs.Path(file.toUri()), 0, size, 0, size);
+        var split = new FileSourceSplit("7@src", new org.apache.flink.core.fs.Path(file.toUri()), offset, length, 0, size);
         if (skip > 0) {
             split = split.updateWithCheckpointedPosition(new CheckpointedPosition(CheckpointedPosition.NO_OFFSET, skip));
         }
@@ -140,7 +147,7 @@ class CorpusFormatTest {
         String text = "word ".repeat(5_000_000); // 25 M characters: over Jackson's default 20 M cap
         Path file = dir.resolve("long.jsonl");
         Files.writeString(file, "{\"text\": \"" + text + "\"}\n{\"text\": \"short\"}\n");
-        var format = new CorpusFormat(new CorpusFormat.Options("src", "text", CorpusFormat.TextMode.FILE, 64 << 20));
+        var format = new CorpusFormat(Map.of("src", new CorpusFormat.Options("src", "text", CorpusFormat.TextMode.FILE, 64 << 20)));
         List<CorpusRecord> records = readAll(format, file, 0);
         assertEquals(null, records.get(0).error());
         assertEquals(text.length(), records.get(0).text().length());
@@ -152,7 +159,7 @@ class CorpusFormatTest {
         Path notGzip = dir.resolve("fake.jsonl.gz");
         Files.writeString(notGzip, "{\"text\": \"plain\"}\n");
         for (Path p : List.of(notGzip, dir.resolve("gone.jsonl.gz"))) {
-            var split = new FileSourceSplit("3", new org.apache.flink.core.fs.Path(p.toUri()), 0, 0, 0, 0);
+            var split = new FileSourceSplit("3@src", new org.apache.flink.core.fs.Path(p.toUri()), 0, 0, 0, 0);
             var reader = format("FILE").createReader(new Configuration(), split);
             List<CorpusRecord> out = new ArrayList<>();
             for (var batch = reader.readBatch(); batch != null; batch = reader.readBatch()) {
@@ -166,5 +173,60 @@ class CorpusFormatTest {
                     out.get(0).error());
             assertTrue(out.get(1).endOfShard());
         }
+    }
+
+    /** Every line of the file exactly once, in order, however the file is cut into ranges (cuts on, before and after line ends). */
+    @Test
+    void byteRangesOfJsonLinesTogetherReadEveryLineOnce() throws Exception {
+        Path file = dir.resolve("ranges.jsonl");
+        var lines = new StringBuilder();
+        var random = new java.util.Random(3);
+        for (int i = 0; i < 400; i++) {
+            lines.append("{\"text\": \"doc ").append(i).append(" ").append("x".repeat(random.nextInt(60))).append("\"}\n");
+            if (i % 50 == 7) {
+                lines.append("not json\n");
+            }
+        }
+        lines.append("{\"text\": \"last, without newline\"}");
+        Files.writeString(file, lines.toString());
+        List<String> whole = readAll(format("FILE"), file, 0).stream().filter(r -> !r.endOfShard())
+                .map(r -> r.text() != null ? r.text() : "rejected").toList();
+        long size = Files.size(file);
+        for (long splitBytes : new long[] {1, 37, 64, 1000, 4096, size - 1, size}) {
+            List<String> joined = new ArrayList<>();
+            int ends = 0;
+            for (long offset = 0; offset < size; offset += splitBytes) {
+                double last = -1;
+                for (CorpusRecord r : readRange(format("FILE"), file, offset, Math.min(splitBytes, size - offset), 0)) {
+                    assertTrue(r.progress() >= last && r.progress() <= 1, "progress only grows, within [0, 1]");
+                    last = r.progress();
+                    if (r.endOfShard()) {
+                        ends++;
+                    } else {
+                        joined.add(r.text() != null ? r.text() : "rejected");
+                    }
+                }
+            }
+            assertEquals(whole, joined, "ranges of " + splitBytes + " bytes");
+            assertEquals((size + splitBytes - 1) / splitBytes, ends, "one end marker per range");
+        }
+        var rejected = readRange(format("FILE"), file, 4096, size - 4096, 0).stream().filter(CorpusRecord::isRejected)
+                .findFirst().orElseThrow();
+        assertTrue(rejected.error().contains("counted from byte 4096"), rejected.error());
+    }
+
+    @Test
+    void byteRangesOfParquetHoldEachRowGroupOnce() throws Exception {
+        Path file = parquet("fineweb-none.parquet");
+        long size = Files.size(file);
+        List<String> whole = readAll(format("FILE"), file, 0).stream().filter(r -> !r.endOfShard())
+                .map(CorpusRecord::id).toList();
+        List<String> joined = new ArrayList<>();
+        for (long offset = 0; offset < size; offset += 10_000) {
+            readRange(format("FILE"), file, offset, Math.min(10_000, size - offset), 0).stream()
+                    .filter(r -> !r.endOfShard()).forEach(r -> joined.add(r.id()));
+        }
+        assertEquals(whole, joined);
+        assertEquals(500, readAll(format("FILE"), file, 0).get(499).line(), "rows numbered in the file");
     }
 }

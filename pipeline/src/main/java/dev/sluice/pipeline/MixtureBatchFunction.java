@@ -10,10 +10,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.api.common.accumulators.LongMaximum;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
@@ -34,8 +36,8 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
     private final BatchMeta meta;
     private final int batchSequences;
     private final List<String> sources;
-    private final double[] weights;
-    private final Map<String, List<Integer>> ordinalsBySource;
+    /** For each split ordinal of a bounded run, {start, span} on the mixture clock; empty when watching. */
+    private final double[][] clock;
     private final long seed;
     private final int shuffleBuffer;
     private final boolean bounded;
@@ -51,17 +53,18 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
     private transient Counter tokenBytesOut;
     private transient Map<String, Counter> perSource;
     private transient CheckpointedCounters accumulators;
+    private transient LongMaximum peakWaitingBytes;
+    private transient LongMaximum peakStateBytes;
+    private transient long lastStateBytes;
 
-    MixtureBatchFunction(String split, String topic, BatchMeta meta, int batchSequences, List<String> sources, double[] weights,
-                         Map<String, List<Integer>> ordinalsBySource, long seed, int shuffleBuffer, boolean bounded,
-                         String shardSet) {
+    MixtureBatchFunction(String split, String topic, BatchMeta meta, int batchSequences, List<String> sources,
+                         double[][] clock, long seed, int shuffleBuffer, boolean bounded, String shardSet) {
         this.split = split;
         this.topic = topic;
         this.meta = meta;
         this.batchSequences = batchSequences;
         this.sources = List.copyOf(sources);
-        this.weights = weights.clone();
-        this.ordinalsBySource = Map.copyOf(ordinalsBySource);
+        this.clock = clock.clone();
         this.seed = seed;
         this.shuffleBuffer = shuffleBuffer;
         this.bounded = bounded;
@@ -72,13 +75,12 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
     public void initializeState(FunctionInitializationContext context) throws Exception {
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         int partitions = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
-        List<List<Integer>> queues = new ArrayList<>();
-        for (String s : sources) {
-            queues.add(ordinalsBySource.get(s).stream().filter(o -> o % partitions == subtask).sorted().toList());
+        Map<Integer, double[]> mine = new HashMap<>();
+        for (int ordinal = subtask; ordinal < clock.length; ordinal += partitions) {
+            mine.put(ordinal, clock[ordinal]);
         }
-        // Each partition's order has its own seed, so partitions are not copies of one random stream.
-        sampler = new MixtureSampler(sources, weights, queues, SplitMix64.mix(seed * 31 + subtask), shuffleBuffer,
-                bounded);
+        // Each partition's shuffle has its own seed, so partitions are not copies of one random stream.
+        sampler = new MixtureSampler(mine, SplitMix64.mix(seed * 31 + subtask), shuffleBuffer, bounded);
         pending = new ArrayList<>();
         // The identity is small union state, so every partition sees every writer's and a restore into other
         // partitions is noticed by all; the sampler itself (possibly large) stays in plain list state, which a
@@ -122,6 +124,8 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
         out.writeBoolean(flushed);
         out.flush();
         checkpointed.update(List.of(bytes.toByteArray()));
+        lastStateBytes = bytes.size();
+        peakStateBytes.add(lastStateBytes);
         var id = new ByteArrayOutputStream();
         try (var idOut = new DataOutputStream(id)) {
             identity().write(idOut);
@@ -141,11 +145,19 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
             perSource.put(s, m.addGroup("source", s).counter("sequences"));
         }
         accumulators.register(getRuntimeContext(), topic);
+        m.gauge("samplerWaitingSequences", (Gauge<Integer>) () -> sampler.waitingSequences());
+        m.gauge("samplerStateBytes", (Gauge<Long>) () -> lastStateBytes);
+        // peaks over the run (per attempt: they restart from 0 after a failover), for the summary
+        peakWaitingBytes = new LongMaximum();
+        peakStateBytes = new LongMaximum();
+        getRuntimeContext().addAccumulator(topic + ".sampler_peak_waiting_bytes", peakWaitingBytes);
+        getRuntimeContext().addAccumulator(topic + ".sampler_peak_state_bytes", peakStateBytes);
     }
 
     @Override
     public void processElement(PackedSequence s, Context ctx, Collector<TokenBatch> out) {
         sampler.add(s, seq -> take(seq, out));
+        peakWaitingBytes.add(sampler.waitingTokens() * Integer.BYTES);
         if (bounded && !flushed && sampler.exhausted()) {
             sampler.flush(seq -> take(seq, out));
             emit(out);

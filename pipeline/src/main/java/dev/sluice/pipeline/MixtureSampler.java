@@ -4,147 +4,111 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.PriorityQueue;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
- * Orders the packed sequences of one output partition: sources are interleaved by a seeded weighted draw, each
- * source yields its shards in canonical order (and each shard its windows in order), and the result passes a
+ * Orders the packed sequences of one output partition: merged by where they stand on the mixture clock (see
+ * {@link dev.sluice.connectors.corpus.ShardSchedule}: sources interleaved by weight, byte for byte), then through a
  * seeded shuffle buffer.
  *
- * <p>Why the output is the same in every run although shards are read in parallel and arrive interleaved at
- * random: a draw picks a source once and that pick stands until the source's next sequence is here; the sampler
- * then waits rather than decide differently. Every decision depends on the content, never on arrival timing.
- * Sequences that arrive ahead of their turn wait in a buffer (bounded in practice by the shards being read
- * concurrently). In watch mode (unbounded) new shards join their source's queue as they appear and a draw only
- * considers sources with data at hand, so the order is then arrival-dependent; each sequence is still emitted once.
+ * <p>Why the output is the same in every run although splits are read in parallel and arrive interleaved at
+ * random: a sequence's place on the clock comes from its split and its reader's progress through the file, never
+ * from arrival time, and a sequence is released only once no unfinished split of this partition can still send an
+ * earlier one (each split's sequences arrive in clock order, so that is the least of the unfinished splits' last
+ * positions). Ties go by split ordinal, then window.
+ *
+ * <p>What it holds: the sequences that arrived before the slowest unfinished split reached them. The reader
+ * enumerator never lets readers more than {@code parallelism} splits past the lowest split being read, so these come
+ * from at most that many splits: the bound is about parallelism × split_bytes of text (as 4-byte ids), plus the
+ * shuffle buffer, whatever the shards' sizes.
+ *
+ * <p>In watch mode (unbounded) nothing is waited for: sequences pass to the shuffle buffer as they arrive, so the
+ * order then depends on arrival; each sequence is still emitted once.
  */
 final class MixtureSampler {
 
-    private final List<String> sources;
-    private final double[] weights;
-    private final boolean waitForTurn;
+    /** A sequence waiting for its turn, with its place on the clock. */
+    private record Waiting(double at, PackedSequence sequence) {}
+
+    private static final Comparator<Waiting> CLOCK_ORDER = Comparator.comparingDouble(Waiting::at)
+            .thenComparingInt(w -> w.sequence().shardOrdinal()).thenComparingLong(w -> w.sequence().window());
+
+    /** Where a split of this partition is on the clock: its last sequence's place, or its start. */
+    private record Position(double at, int ordinal) {}
+
+    private static final Comparator<Position> POSITION_ORDER =
+            Comparator.comparingDouble(Position::at).thenComparingInt(Position::ordinal);
+
+    private final Map<Integer, double[]> clock;
+    private final boolean ordered;
     private final int shuffleCapacity;
 
-    private final List<ArrayDeque<Integer>> queues = new ArrayList<>();
-    private final Map<Integer, ArrayDeque<PackedSequence>> arrived = new HashMap<>();
-    private final Set<Integer> finishedShards = new HashSet<>();
+    private final Map<Integer, Position> unfinished = new HashMap<>();
+    private final TreeSet<Position> positions = new TreeSet<>(POSITION_ORDER);
+    private final PriorityQueue<Waiting> waiting = new PriorityQueue<>(CLOCK_ORDER);
     private final ArrayList<PackedSequence> shuffle = new ArrayList<>();
     private SplitMix64 rng;
-    private int chosen = -1;
-    private long droppedByWeight;
+    private long waitingTokens;
 
     /**
-     * @param shardQueues per source, the shard ordinals this partition owns, in canonical order
-     * @param waitForTurn true in bounded mode (deterministic order); false when watching for new shards
+     * @param clock for each corpus split of this partition (by ordinal): {start, span} on the mixture clock
+     * @param ordered true in bounded mode (deterministic order); false when watching for new shards
      */
-    MixtureSampler(List<String> sources, double[] weights, List<List<Integer>> shardQueues, long seed,
-                   int shuffleCapacity, boolean waitForTurn) {
-        this.sources = List.copyOf(sources);
-        this.weights = weights.clone();
-        this.waitForTurn = waitForTurn;
+    MixtureSampler(Map<Integer, double[]> clock, long seed, int shuffleCapacity, boolean ordered) {
+        this.clock = Map.copyOf(clock);
+        this.ordered = ordered;
         this.shuffleCapacity = shuffleCapacity;
         this.rng = new SplitMix64(seed);
-        for (List<Integer> q : shardQueues) {
-            queues.add(new ArrayDeque<>(q));
+        if (ordered) {
+            clock.forEach((ordinal, startSpan) -> move(ordinal, startSpan[0]));
         }
     }
 
-    /** Takes one arrival (a window or an end-of-shard marker) and emits every sequence whose turn has come. */
+    /** Takes one arrival (a window or an end-of-split marker) and emits every sequence whose turn has come. */
     void add(PackedSequence s, Consumer<PackedSequence> out) {
-        int source = sources.indexOf(s.source());
-        if (source < 0) {
-            throw new IllegalStateException("sequence from unknown source '" + s.source() + "'; known: " + sources);
-        }
-        if (weights[source] == 0) {
-            droppedByWeight += s.isEndOfShard() ? 0 : 1;
+        if (!ordered) {
+            if (!s.isEndOfShard()) {
+                shuffleIn(s, out);
+            }
             return;
         }
-        int shard = s.shardOrdinal();
-        if (!arrived.containsKey(shard) && !queues.get(source).contains(shard)) {
-            queues.get(source).addLast(shard); // a shard found by watching the directories
+        double[] startSpan = clock.get(s.shardOrdinal());
+        if (startSpan == null) {
+            throw new IllegalStateException("sequence of split " + s.shardOrdinal() + " reached the sampler of a "
+                    + "partition that does not own it (partition = ordinal mod partitions)");
         }
-        ArrayDeque<PackedSequence> buffer = arrived.computeIfAbsent(shard, k -> new ArrayDeque<>());
         if (s.isEndOfShard()) {
-            finishedShards.add(shard);
+            positions.remove(unfinished.remove(s.shardOrdinal()));
         } else {
-            buffer.addLast(s);
+            double at = startSpan[0] + s.progress() * startSpan[1];
+            waiting.add(new Waiting(at, s));
+            waitingTokens += s.tokens().length;
+            if (unfinished.containsKey(s.shardOrdinal())) {
+                move(s.shardOrdinal(), at);
+            }
         }
-        drain(out);
-    }
-
-    private void drain(Consumer<PackedSequence> out) {
-        while (true) {
-            if (chosen < 0) {
-                chosen = draw();
-                if (chosen < 0) {
-                    return;
-                }
-            }
-            ArrayDeque<Integer> queue = queues.get(chosen);
-            while (!queue.isEmpty() && finishedShards.contains(queue.peekFirst())
-                    && arrived.getOrDefault(queue.peekFirst(), new ArrayDeque<>()).isEmpty()) {
-                int done = queue.removeFirst();
-                finishedShards.remove(done);
-                arrived.remove(done);
-            }
-            if (queue.isEmpty()) {
-                chosen = -1; // this source is exhausted; draw again among the rest
-                continue;
-            }
-            ArrayDeque<PackedSequence> buffer = arrived.get(queue.peekFirst());
-            if (buffer == null || buffer.isEmpty()) {
-                return; // wait for the head shard's next sequence
-            }
-            chosen = -1;
-            shuffleIn(buffer.removeFirst(), out);
+        Position least = positions.isEmpty() ? null : positions.first();
+        while (!waiting.isEmpty() && (least == null || waiting.peek().at() < least.at())) {
+            PackedSequence next = waiting.poll().sequence();
+            waitingTokens -= next.tokens().length;
+            shuffleIn(next, out);
         }
     }
 
-    /** A source drawn by weight among those still able to yield, or -1 when none is. */
-    private int draw() {
-        double total = 0;
-        double[] w = new double[weights.length];
-        for (int i = 0; i < w.length; i++) {
-            if (weights[i] > 0 && !queues.get(i).isEmpty() && (waitForTurn || headHasData(i))) {
-                w[i] = weights[i];
-                total += w[i];
-            }
+    private void move(int ordinal, double at) {
+        Position was = unfinished.put(ordinal, new Position(at, ordinal));
+        if (was != null) {
+            positions.remove(was);
         }
-        if (total == 0) {
-            return -1;
-        }
-        double r = rng.nextDouble() * total;
-        int last = -1;
-        for (int i = 0; i < w.length; i++) {
-            if (w[i] > 0) {
-                last = i;
-                if (r < w[i]) {
-                    return i;
-                }
-                r -= w[i];
-            }
-        }
-        return last;
-    }
-
-    private boolean headHasData(int source) {
-        for (int shard : queues.get(source)) {
-            ArrayDeque<PackedSequence> b = arrived.get(shard);
-            if (b != null && !b.isEmpty()) {
-                return true;
-            }
-            if (!finishedShards.contains(shard)) {
-                return false;
-            }
-        }
-        return false;
+        positions.add(unfinished.get(ordinal));
     }
 
     private void shuffleIn(PackedSequence s, Consumer<PackedSequence> out) {
@@ -162,14 +126,9 @@ final class MixtureSampler {
         return picked;
     }
 
-    /** True once every weighted source has yielded all its shards (bounded mode). */
+    /** True once every split of this partition has ended and its sequences have passed (bounded mode). */
     boolean exhausted() {
-        for (int i = 0; i < weights.length; i++) {
-            if (weights[i] > 0 && !queues.get(i).isEmpty()) {
-                return false;
-            }
-        }
-        return true;
+        return ordered && unfinished.isEmpty() && waiting.isEmpty();
     }
 
     /** Empties the shuffle buffer (at the end of a bounded run). */
@@ -179,68 +138,57 @@ final class MixtureSampler {
         }
     }
 
-    long droppedByWeight() {
-        return droppedByWeight;
+    /** Tokens held waiting for their turn (not counting the shuffle buffer). */
+    long waitingTokens() {
+        return waitingTokens;
+    }
+
+    int waitingSequences() {
+        return waiting.size();
     }
 
     // ---- checkpointed state: everything above that changes ----
 
     void writeState(DataOutputStream out) throws IOException {
         out.writeLong(rng.state());
-        out.writeInt(chosen);
-        out.writeLong(droppedByWeight);
-        out.writeInt(queues.size());
-        for (ArrayDeque<Integer> q : queues) {
-            out.writeInt(q.size());
-            for (int shard : q) {
-                out.writeInt(shard);
-            }
+        out.writeInt(unfinished.size());
+        for (Position p : unfinished.values()) {
+            out.writeInt(p.ordinal());
+            out.writeDouble(p.at());
         }
-        out.writeInt(finishedShards.size());
-        for (int shard : finishedShards) {
-            out.writeInt(shard);
-        }
-        out.writeInt(arrived.size());
-        for (var e : arrived.entrySet()) {
-            out.writeInt(e.getKey());
-            writeSequences(out, e.getValue());
-        }
+        List<PackedSequence> queued = new ArrayList<>();
+        waiting.forEach(w -> queued.add(w.sequence()));
+        writeSequences(out, queued);
         writeSequences(out, shuffle);
     }
 
     void readState(DataInputStream in) throws IOException {
         rng = new SplitMix64(in.readLong());
-        chosen = in.readInt();
-        droppedByWeight = in.readLong();
-        int nq = in.readInt();
-        queues.clear();
-        for (int i = 0; i < nq; i++) {
-            ArrayDeque<Integer> q = new ArrayDeque<>();
-            for (int n = in.readInt(); n > 0; n--) {
-                q.addLast(in.readInt());
-            }
-            queues.add(q);
-        }
-        finishedShards.clear();
+        unfinished.clear();
+        positions.clear();
         for (int n = in.readInt(); n > 0; n--) {
-            finishedShards.add(in.readInt());
+            int ordinal = in.readInt();
+            move(ordinal, in.readDouble());
         }
-        arrived.clear();
-        for (int n = in.readInt(); n > 0; n--) {
-            int shard = in.readInt();
-            arrived.put(shard, new ArrayDeque<>(readSequences(in)));
+        waiting.clear();
+        waitingTokens = 0;
+        for (PackedSequence s : readSequences(in)) {
+            double[] startSpan = clock.get(s.shardOrdinal());
+            waiting.add(new Waiting(startSpan[0] + s.progress() * startSpan[1], s));
+            waitingTokens += s.tokens().length;
         }
         shuffle.clear();
         shuffle.addAll(readSequences(in));
     }
 
-    static void writeSequences(DataOutputStream out, java.util.Collection<PackedSequence> seqs) throws IOException {
+    static void writeSequences(DataOutputStream out, Collection<PackedSequence> seqs) throws IOException {
         out.writeInt(seqs.size());
         for (PackedSequence s : seqs) {
             out.writeUTF(s.split());
             out.writeUTF(s.source());
             out.writeInt(s.shardOrdinal());
             out.writeLong(s.window());
+            out.writeDouble(s.progress());
             out.writeInt(s.tokens().length);
             // in bulk: checkpoints copy the whole shuffle buffer, and int by int that was most of this task's CPU
             ByteBuffer bytes = ByteBuffer.allocate(s.tokens().length * Integer.BYTES);
@@ -257,11 +205,12 @@ final class MixtureSampler {
             String source = in.readUTF();
             int shard = in.readInt();
             long window = in.readLong();
+            double progress = in.readDouble();
             int[] tokens = new int[in.readInt()];
             byte[] bytes = new byte[tokens.length * Integer.BYTES];
             in.readFully(bytes);
             ByteBuffer.wrap(bytes).asIntBuffer().get(tokens);
-            seqs.add(new PackedSequence(split, source, shard, window, tokens));
+            seqs.add(new PackedSequence(split, source, shard, window, tokens, progress));
         }
         return seqs;
     }

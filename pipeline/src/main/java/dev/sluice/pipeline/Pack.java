@@ -13,8 +13,9 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Keyed by shard ordinal (one pass over one shard): packs each tokenized document into seq_len+1 windows of its
- * split. Keyed state is one partial window per split, so a shard packs the same on whichever subtask reads it.
+ * Keyed by split ordinal (one pass over one corpus split): packs each tokenized document into seq_len+1 windows of
+ * its train/val split. Keyed state is one partial window per train/val split, so a corpus split packs the same on
+ * whichever subtask reads it.
  */
 final class Pack extends KeyedProcessFunction<Integer, TokenizedRecord, PackedSequence>
         implements CheckpointedFunction {
@@ -72,7 +73,7 @@ final class Pack extends KeyedProcessFunction<Integer, TokenizedRecord, PackedSe
         Packer packer = Packer.restore(rowLength, bosAligned, state.value());
         long droppedBefore = packer.droppedTokens();
         packer.add(bosId, r.ids(), window ->
-                out.collect(new PackedSequence(split, r.source(), ordinal, packer.windows(), window)));
+                out.collect(new PackedSequence(split, r.source(), ordinal, packer.windows(), window, r.progress())));
         record(packer.droppedTokens() - droppedBefore);
         state.update(packer.snapshot());
     }

@@ -4,12 +4,12 @@ import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
- * Packs one shard's documents into windows of seq_len+1 tokens, each document led by the delimiter (BOS).
+ * Packs one corpus split's documents into windows of seq_len+1 tokens, each document led by the delimiter (BOS).
  *
  * <p>{@code concat}: the documents form one stream, cut every seq_len+1 tokens. {@code bos_aligned} (the
  * speedrun's align-to-BOS): a document that fits in one window but is cut by a window's end loses its cut-off
  * tail (counted in {@link #droppedTokens()}), so the next window starts at the next document's BOS; only a
- * document longer than a window continues in the next windows (which then start mid-document). The tail left at the end of a shard is dropped and counted too.
+ * document longer than a window continues in the next windows (which then start mid-document). The tail left at the end of a split is dropped and counted too.
  * The state is one partial window, so it fits in Flink keyed state.
  */
 final class Packer {
@@ -54,7 +54,7 @@ final class Packer {
         }
     }
 
-    /** The shard has ended: the partial window is dropped. */
+    /** The split has ended: the partial window is dropped. */
     void finish() {
         droppedTokens += filled;
         filled = 0;

@@ -28,13 +28,15 @@ import java.util.Map;
  * @param watchIntervalMs when above 0, run unbounded: watch the corpus directories for new shards this often
  * @param checkpointIntervalMs Flink checkpoint interval; Kafka transactions commit at each checkpoint
  * @param maxDocumentBytes larger documents are rejected (counted and logged), not tokenized
+ * @param splitBytes uncompressed JSON-lines and Parquet shards are read in byte ranges of this size (the unit the
+ *     sampler orders and holds; see {@link dev.sluice.connectors.corpus.ShardSchedule})
  * @param sources the corpus sources and their mixture weights
  * @param kafka the Kafka cluster to write to; absent means the embedded broker
  */
 public record PipelineConfig(String dataset, @JsonProperty("tokenizer") List<String> tokenizers, int seqLen,
                              int batchSequences, String packing, long seed, double valFraction, int shuffleBuffer, int partitions, int parallelism,
                              int epochs, long watchIntervalMs, long checkpointIntervalMs, int maxDocumentBytes,
-                             List<Source> sources, Kafka kafka) {
+                             long splitBytes, List<Source> sources, Kafka kafka) {
 
     /** The largest max_document_bytes: one document is one Java array, and line buffers grow by doubling. */
     public static final int MAX_DOCUMENT_BYTES = 1 << 30;
@@ -51,6 +53,7 @@ public record PipelineConfig(String dataset, @JsonProperty("tokenizer") List<Str
         epochs = epochs == 0 ? 1 : epochs;
         checkpointIntervalMs = checkpointIntervalMs == 0 ? 2000 : checkpointIntervalMs;
         maxDocumentBytes = maxDocumentBytes == 0 ? 16 << 20 : maxDocumentBytes;
+        splitBytes = splitBytes == 0 ? 64L << 20 : splitBytes;
         kafka = kafka == null ? new Kafka(null, Map.of()) : kafka;
         new DataContract(dataset, tokenizers, seqLen); // checks them
         require(batchSequences > 0, "batch_sequences", "must be > 0", batchSequences);
@@ -66,6 +69,7 @@ public record PipelineConfig(String dataset, @JsonProperty("tokenizer") List<Str
         require(checkpointIntervalMs > 0, "checkpoint_interval_ms", "must be > 0", checkpointIntervalMs);
         require(maxDocumentBytes > 0 && maxDocumentBytes <= MAX_DOCUMENT_BYTES, "max_document_bytes",
                 "must be in [1, " + MAX_DOCUMENT_BYTES + "] (a document is held in memory whole)", maxDocumentBytes);
+        require(splitBytes >= 1 << 16, "split_bytes", "must be at least 65536", splitBytes);
         require(sources != null && !sources.isEmpty(), "sources", "must list at least one source", sources);
         require(sources.stream().map(Source::name).distinct().count() == sources.size(), "sources",
                 "must have distinct names", sources.stream().map(Source::name).toList());
@@ -77,7 +81,8 @@ public record PipelineConfig(String dataset, @JsonProperty("tokenizer") List<Str
      *
      * @param name the source name carried by every sequence (for mixture accounting)
      * @param paths files, directories or globs of shards, relative to the working directory
-     * @param weight relative share of this source in the output order while every source still has data; 0 drops it
+     * @param weight this source's share of the mixture clock, by bytes of its shards as stored (see
+     *     {@link dev.sluice.connectors.corpus.ShardSchedule}); 0 leaves the source unread
      * @param textField the JSON field holding the text
      * @param textMode for .txt shards: {@code file} (one document per file) or {@code block} (per blank-line block)
      */

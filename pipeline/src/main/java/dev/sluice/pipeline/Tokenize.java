@@ -122,7 +122,7 @@ final class Tokenize extends ProcessFunction<CorpusRecord, TokenizedRecord> impl
         String split = val ? Pack.VAL : Pack.TRAIN;
         accumulators.add(split + ".documents", 1);
         accumulators.add(split + ".doc_tokens", ids.length);
-        out.collect(new TokenizedRecord(r.shardOrdinal(), r.source(), ids, val, false));
+        out.collect(new TokenizedRecord(r.shardOrdinal(), r.source(), ids, val, false, r.progress()));
     }
 
     /** The first 20 of a kind, then every 1000th: a shard of binary garbage must not flood the log line by line. */

@@ -6,7 +6,9 @@ import dev.sluice.connectors.batch.BatchMeta;
 import dev.sluice.connectors.batch.TokenBatch;
 import dev.sluice.connectors.corpus.CorpusFormat;
 import dev.sluice.connectors.corpus.CorpusRecord;
+import dev.sluice.connectors.corpus.CorpusSource;
 import dev.sluice.connectors.corpus.CorpusSources;
+import dev.sluice.connectors.corpus.ShardSchedule;
 import dev.sluice.connectors.kafka.KafkaTopics;
 import dev.sluice.connectors.kafka.TokenBatchSerializer;
 import java.nio.file.Path;
@@ -33,8 +35,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public final class TokenizeJob {
 
-    /** The shards of the corpus, in canonical order, each with its source. */
-    public record Shard(Path path, String source) {}
 
     /** How long a checkpoint may take before Flink declares it failed (set explicitly: the transactions depend on it). */
     static final Duration CHECKPOINT_TIMEOUT = Duration.ofMinutes(5);
@@ -42,7 +42,8 @@ public final class TokenizeJob {
     static final long DEFAULT_TRANSACTION_TIMEOUT_MS = Duration.ofMinutes(15).toMillis();
 
     private final PipelineConfig config;
-    private final List<Shard> shards;
+    private final List<ShardSchedule.Shard> shards;
+    private final ShardSchedule schedule;
     /** Part of the transactional ids, so that two runs writing the same dataset never fence each other. */
     private final String runId = UUID.randomUUID().toString().substring(0, 8);
 
@@ -60,10 +61,13 @@ public final class TokenizeJob {
                 }
             }
         }
-        this.shards = owner.entrySet().stream().map(e -> new Shard(e.getKey(), e.getValue())).toList();
+        this.shards = owner.entrySet().stream().map(e -> new ShardSchedule.Shard(e.getKey(), e.getValue())).toList();
+        Map<String, Double> weights = new HashMap<>();
+        config.sources().forEach(s -> weights.put(s.name(), s.weight()));
+        this.schedule = ShardSchedule.plan(shards, weights, config.epochs(), config.splitBytes());
     }
 
-    public List<Shard> shards() {
+    public List<ShardSchedule.Shard> shards() {
         return shards;
     }
 
@@ -127,56 +131,41 @@ public final class TokenizeJob {
         boolean bounded = config.watchIntervalMs() == 0;
         Duration watch = bounded ? null : Duration.ofMillis(config.watchIntervalMs());
 
-        // The canonical order: epoch-major, then shards sorted by path. A shard's ordinal in it keys its packer
-        // state, prefixes its seq_ids and decides when the sampler wants it.
-        Map<String, List<Integer>> ordinalsBySource = new HashMap<>();
-        Map<String, Map<String, List<Integer>>> ordinalsByPath = new HashMap<>();
+        Map<String, CorpusFormat.Options> options = new HashMap<>();
+        Map<String, List<String>> patterns = new HashMap<>();
         for (PipelineConfig.Source s : config.sources()) {
-            ordinalsBySource.put(s.name(), new ArrayList<>());
-            ordinalsByPath.put(s.name(), new HashMap<>());
-        }
-        for (int epoch = 0; epoch < config.epochs(); epoch++) {
-            for (int i = 0; i < shards.size(); i++) {
-                Shard shard = shards.get(i);
-                int ordinal = epoch * shards.size() + i;
-                ordinalsBySource.get(shard.source()).add(ordinal);
-                ordinalsByPath.get(shard.source()).computeIfAbsent(shard.path().toString(), k -> new ArrayList<>())
-                        .add(ordinal);
+            options.put(s.name(), new CorpusFormat.Options(s.name(), s.textField(),
+                    s.textMode().equals("block") ? CorpusFormat.TextMode.BLOCK : CorpusFormat.TextMode.FILE,
+                    config.maxDocumentBytes()));
+            if (s.weight() > 0) {
+                patterns.put(s.name(), s.paths().stream().map(CorpusSources::absolute).toList());
             }
         }
-
-        List<DataStream<CorpusRecord>> sources = new ArrayList<>();
-        for (PipelineConfig.Source s : config.sources()) {
-            var options = new CorpusFormat.Options(s.name(), s.textField(),
-                    s.textMode().equals("block") ? CorpusFormat.TextMode.BLOCK : CorpusFormat.TextMode.FILE,
-                    config.maxDocumentBytes());
-            int readers = Math.max(1, Math.min(config.parallelism(), ordinalsBySource.get(s.name()).size()));
-            sources.add(env
-                    .fromSource(CorpusSources.fileSource(s.paths(), ordinalsByPath.get(s.name()), options, watch),
-                            WatermarkStrategy.noWatermarks(), "corpus: " + s.name())
-                    .setParallelism(readers)
-                    .uid("corpus-" + s.name()));
+        int readers = Math.max(1, Math.min(config.parallelism(), bounded ? schedule.splits().size() : config.parallelism()));
+        DataStream<CorpusRecord> corpus = env
+                .fromSource(new CorpusSource(schedule, options, patterns, watch, config.splitBytes()),
+                        WatermarkStrategy.noWatermarks(), "corpus")
+                .setParallelism(readers)
+                .uid("corpus");
+        // Where each split stands on the mixture clock: what the samplers order by.
+        double[][] clock = new double[bounded ? schedule.splits().size() : 0][];
+        for (int i = 0; i < clock.length; i++) {
+            clock[i] = new double[] {schedule.splits().get(i).start(), schedule.splits().get(i).span()};
         }
 
         List<String> sourceNames = config.sources().stream().map(PipelineConfig.Source::name).toList();
-        double[] weights = config.sources().stream().mapToDouble(PipelineConfig.Source::weight).toArray();
         // One branch per tokenizer over the same documents: an A/B writes one pair of topics per tokenizer.
         DataContract contract = config.contract();
         for (String name : contract.tokenizers()) {
             TokenizerRef tokenizer = new TokenizerRef(name);
             String prefix = contract.topicPrefix(name);
             String tag = config.tokenizers().size() == 1 ? "" : "-" + prefix;
-            // tokenize chained to each reader (same parallelism, forward), then pack keyed by shard
-            DataStream<TokenizedRecord> tokenized = null;
-            for (int i = 0; i < sources.size(); i++) {
-                DataStream<CorpusRecord> source = sources.get(i);
-                DataStream<TokenizedRecord> t = source
-                        .process(new Tokenize(tokenizer, config.valFraction(), prefix))
-                        .returns(TokenizedRecord.class)
-                        .setParallelism(source.getParallelism())
-                        .name("tokenize (" + name + ")").uid("tokenize-" + sourceNames.get(i) + tag);
-                tokenized = tokenized == null ? t : tokenized.union(t);
-            }
+            // tokenize chained to the readers (same parallelism, forward), then pack keyed by split
+            DataStream<TokenizedRecord> tokenized = corpus
+                    .process(new Tokenize(tokenizer, config.valFraction(), prefix))
+                    .returns(TokenizedRecord.class)
+                    .setParallelism(corpus.getParallelism())
+                    .name("tokenize (" + name + ")").uid("tokenize" + tag);
             DataStream<PackedSequence> packed = tokenized
                     .keyBy(TokenizedRecord::shardOrdinal)
                     .process(new Pack(config.seqLen(), config.packing().equals("bos_aligned"),
@@ -193,7 +182,7 @@ public final class TokenizeJob {
                         .name("split " + split)
                         .partitionCustom((ordinal, n) -> ordinal % n, PackedSequence::shardOrdinal)
                         .process(new MixtureBatchFunction(split, topic, meta, config.batchSequences(), sourceNames,
-                                weights, ordinalsBySource, config.seed(), config.shuffleBuffer(), bounded, shardSet()))
+                                clock, config.seed(), config.shuffleBuffer(), bounded, shardSet()))
                         .returns(TypeInformation.of(TokenBatch.class))
                         .setParallelism(config.partitions())
                         .name("sample + shuffle + batch → " + topic).uid("batch-" + split + tag);
@@ -204,18 +193,13 @@ public final class TokenizeJob {
         }
     }
 
-    /** The shard list this job was submitted with, as a short name for it: count, epochs and a hash of the paths. */
+    /** The schedule this job was submitted with, as a short name for it (split count and a hash of the plan). */
     String shardSet() {
-        StringBuilder paths = new StringBuilder();
-        shards.forEach(s -> paths.append(s.source()).append('=').append(s.path()).append('\n'));
-        try {
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(paths.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return shards.size() + " shards x " + config.epochs() + " epochs, sha256 "
-                    + java.util.HexFormat.of().formatHex(digest, 0, 6);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JVM has no SHA-256", e);
-        }
+        return schedule.fingerprint() + ", " + config.epochs() + " epochs";
+    }
+
+    public ShardSchedule schedule() {
+        return schedule;
     }
 
     /** Unique per run of this job, so that two runs writing the same topic never fence each other's producers. */

@@ -21,13 +21,12 @@ import org.junit.jupiter.api.Test;
 class MixtureBatchRestoreTest {
 
     static final BatchMeta GPT2 = new BatchMeta("gpt2", 50257, 50256, 50256, 4, BatchMeta.FORMAT_VERSION);
-    static final Map<String, List<Integer>> ORDINALS = Map.of("a", List.of(0, 1, 2, 3));
+    static final double[][] CLOCK = {{0, 1}, {1, 1}, {2, 1}, {3, 1}};
 
     static OneInputStreamOperatorTestHarness<PackedSequence, TokenBatch> harness(BatchMeta meta, String shards,
                                                                                  int partitions, int partition)
             throws Exception {
-        var function = new MixtureBatchFunction("train", "t", meta, 2, List.of("a"), new double[] {1}, ORDINALS, 7, 4,
-                true, shards);
+        var function = new MixtureBatchFunction("train", "t", meta, 2, List.of("a"), CLOCK, 7, 4, true, shards);
         return new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(function), 8, partitions, partition);
     }
 
@@ -38,7 +37,7 @@ class MixtureBatchRestoreTest {
             try (var h = harness(GPT2, "4 shards", 2, p)) {
                 h.open();
                 for (int w = 0; w < 3; w++) {
-                    h.processElement(new PackedSequence("train", "a", p, w, new int[] {1, 2, 3, 4, 5}), w);
+                    h.processElement(new PackedSequence("train", "a", p, w, new int[] {1, 2, 3, 4, 5}, 0.1 * w), w);
                 }
                 states[p] = h.snapshot(1, 1);
             }

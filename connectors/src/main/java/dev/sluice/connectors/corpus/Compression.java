@@ -22,6 +22,10 @@ public final class Compression {
         return raw;
     }
 
+    static boolean isCompressed(String fileName) {
+        return !stripSuffix(fileName.toLowerCase(Locale.ROOT)).equals(fileName.toLowerCase(Locale.ROOT));
+    }
+
     static String stripSuffix(String fileName) {
         for (String suffix : new String[] {".gz", ".zst", ".zstd"}) {
             if (fileName.endsWith(suffix)) {

@@ -1,25 +1,31 @@
 package dev.sluice.connectors.corpus;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.function.DoubleSupplier;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.file.src.FileSourceSplit;
 import org.apache.flink.connector.file.src.reader.BulkFormat;
 import org.apache.flink.connector.file.src.util.ArrayResultIterator;
 import org.apache.flink.connector.file.src.util.CheckpointedPosition;
+import org.apache.flink.core.fs.FSDataInputStream;
 
 /**
- * Reads corpus shards (JSON lines or plain text, optionally gzip or zstd; Parquet) for Flink's FileSource.
+ * Reads splits of corpus shards (JSON lines or plain text, optionally gzip or zstd; Parquet) for Flink's file
+ * reader; {@link ShardSchedule} says how shards are cut into splits.
  *
- * <p>A shard is one split, read start to end by one reader, so every shard's records arrive in order. Nothing
- * in a shard stops the job: a malformed line, an empty or oversized document, or a truncated compressed stream
- * becomes a {@link CorpusRecord#rejected rejected} record, and reading goes on with the next line (or, for a
- * broken stream, ends the shard after every good record before the break). Each shard ends with one
- * {@link CorpusRecord#end end} marker. Positions are record counts, so a restored reader re-reads and skips.
+ * <p>A split is read start to end by one reader, so its records arrive in order, each with the reader's progress
+ * through the split. Nothing in a split stops the job: a malformed line, an empty or oversized document, or a
+ * truncated compressed stream becomes a {@link CorpusRecord#rejected rejected} record, and reading goes on with the
+ * next line (or, for a broken stream, ends the split after every good record before the break). Each split ends
+ * with one {@link CorpusRecord#end end} marker. Positions are record counts, so a restored reader re-reads its
+ * split (at most split_bytes) and skips what it had emitted.
  */
 public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSplit> {
 
@@ -33,26 +39,36 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
     private static final int BATCH_RECORDS = 256;
     private static final int BATCH_BYTES = 1 << 20;
 
-    private final Options options;
+    private final Map<String, Options> options;
 
-    public CorpusFormat(Options options) {
-        this.options = options;
+    /** @param options each source's options, by source name (the split id names the source) */
+    public CorpusFormat(Map<String, Options> options) {
+        this.options = Map.copyOf(options);
     }
 
     @Override
     public Reader<CorpusRecord> createReader(Configuration config, FileSourceSplit split) throws IOException {
-        return new ShardReader(split, options, 0);
+        return new ShardReader(split, optionsOf(split), 0);
     }
 
     @Override
     public Reader<CorpusRecord> restoreReader(Configuration config, FileSourceSplit split) throws IOException {
         long skip = split.getReaderPosition().map(CheckpointedPosition::getRecordsAfterOffset).orElse(0L);
-        return new ShardReader(split, options, skip);
+        return new ShardReader(split, optionsOf(split), skip);
+    }
+
+    private Options optionsOf(FileSourceSplit split) {
+        Options o = options.get(ShardSchedule.source(split.splitId()));
+        if (o == null) {
+            throw new IllegalStateException("split " + split + " names a source this job does not have; known: "
+                    + options.keySet());
+        }
+        return o;
     }
 
     @Override
     public boolean isSplittable() {
-        return false;
+        return true;
     }
 
     @Override
@@ -65,43 +81,60 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
 
         private final ShardContext ctx;
         private final ShardDocuments documents;
+        /** Appended to rejections in a split that does not start the shard, whose lines are counted from there. */
+        private final String where;
         private long toSkip;
         private long emitted;
         private boolean broken;
         private boolean ended;
 
         ShardReader(FileSourceSplit split, Options options, long skip) throws IOException {
-            this.ctx = new ShardContext(split.path().toUri().getPath(), OrderedShards.ordinal(split.splitId()), options);
-            this.documents = open(split.path(), ctx);
+            this.ctx = new ShardContext(split.path().toUri().getPath(), ShardSchedule.ordinal(split.splitId()), options);
+            this.documents = open(split, ctx);
+            this.where = split.offset() == 0 || ShardFormat.of(split.path().getName()) == ShardFormat.PARQUET ? ""
+                    : " (lines counted from byte " + split.offset() + ", where this split starts)";
             this.toSkip = skip;
         }
 
-        private static ShardDocuments open(org.apache.flink.core.fs.Path path, ShardContext ctx) throws IOException {
+        private static ShardDocuments open(FileSourceSplit split, ShardContext ctx) throws IOException {
+            org.apache.flink.core.fs.Path path = split.path();
             String name = path.getName();
             ShardFormat format = ShardFormat.of(name);
             if (format == ShardFormat.PARQUET) {
                 try {
-                    return new ParquetDocuments(ctx, path);
+                    return new ParquetDocuments(ctx, path, split.offset(), split.length());
                 } catch (IOException | RuntimeException e) {
                     return new Unreadable(ctx, e);
                 }
             }
-            InputStream raw;
+            FSDataInputStream raw;
             try {
                 raw = path.getFileSystem().open(path);
             } catch (IOException e) {
                 return new Unreadable(ctx, e);
             }
+            long length = Math.max(1, split.length());
+            if (format == ShardFormat.JSONL && !Compression.isCompressed(name)) { // a byte range of lines
+                if (split.offset() > 0) {
+                    raw.seek(split.offset() - 1);
+                }
+                var lines = new LineReader(raw, ctx.options().maxDocumentBytes(), split.offset(),
+                        split.offset() + split.length());
+                return new JsonLinesDocuments(ctx, raw, lines,
+                        () -> Math.min(1, (double) (lines.offset() - split.offset()) / length));
+            }
+            var counted = new CountingStream(raw);
             InputStream in;
             try {
-                in = Compression.decompress(name, raw);
+                in = Compression.decompress(name, counted);
             } catch (IOException | RuntimeException e) { // e.g. not gzip at all: the file stays closed
                 raw.close();
                 return new Unreadable(ctx, e);
             }
+            DoubleSupplier progress = () -> Math.min(1, (double) counted.count / length);
             return format == ShardFormat.TEXT
-                    ? new TextDocuments(ctx, in, ctx.options().textMode() == TextMode.FILE)
-                    : new JsonLinesDocuments(ctx, in);
+                    ? new TextDocuments(ctx, in, ctx.options().textMode() == TextMode.FILE, progress)
+                    : new JsonLinesDocuments(ctx, in, new LineReader(in, ctx.options().maxDocumentBytes()), progress);
         }
 
         @Override
@@ -120,7 +153,7 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
                     firstPosition = emitted;
                     continue;
                 }
-                batch.add(r);
+                batch.add(r.isRejected() && !where.isEmpty() ? r.noting(where) : r);
                 batchBytes += r.text() == null ? 64 : r.text().length();
             }
             if (batch.isEmpty()) {
@@ -137,7 +170,7 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
                 try {
                     CorpusRecord r = documents.next();
                     if (r != null) {
-                        return r;
+                        return r.at(documents.progress());
                     }
                 } catch (IOException | RuntimeException e) {
                     broken = true;
@@ -159,6 +192,29 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
         }
     }
 
+    /** Counts the bytes a decompressor takes from the file: how far into a compressed split reading is. */
+    private static final class CountingStream extends FilterInputStream {
+        private long count;
+
+        CountingStream(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            count += b < 0 ? 0 : 1;
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            count += Math.max(0, n);
+            return n;
+        }
+    }
+
     /** A shard that cannot even be opened: one rejected record, then its end. */
     private record Unreadable(ShardContext ctx, Exception cause) implements ShardDocuments {
         @Override
@@ -168,6 +224,11 @@ public final class CorpusFormat implements BulkFormat<CorpusRecord, FileSourceSp
 
         @Override
         public long position() {
+            return 0;
+        }
+
+        @Override
+        public double progress() {
             return 0;
         }
 

@@ -7,15 +7,12 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeSet;
 import java.util.stream.Stream;
-import org.apache.flink.connector.file.src.FileSource;
 
-/** Corpus shards named by files, directories and globs, and the Flink FileSource that reads them. */
+/** Corpus shards named by files, directories and globs. */
 public final class CorpusSources {
 
     private CorpusSources() {}
@@ -100,25 +97,5 @@ public final class CorpusSources {
     private static Path baseDir(String prefix) {
         int slash = prefix.lastIndexOf('/');
         return slash < 0 ? Path.of(".") : Path.of(prefix.substring(0, slash + 1));
-    }
-
-    /**
-     * A FileSource over the shards the patterns match. Each shard is read once per ordinal listed for it in
-     * {@code ordinalsByPath} (absolute path to ordinals; several for several epochs), lowest ordinal first, and
-     * every record carries its split's ordinal; a listed shard that is gone when read yields one rejected record
-     * (line 0: the whole shard) and its end. With {@code watch} set, the patterns are listed again at that interval
-     * and new shards are read too (unbounded); otherwise the run reads exactly the listed shards (bounded).
-     */
-    public static FileSource<CorpusRecord> fileSource(List<String> patterns, Map<String, List<Integer>> ordinalsByPath,
-                                                      CorpusFormat.Options options, Duration watch) {
-        var enumerator = new OrderedShards.Enumerator(patterns.stream().map(CorpusSources::absolute).toList(),
-                Map.copyOf(ordinalsByPath), watch != null);
-        var builder = FileSource.forBulkFileFormat(new CorpusFormat(options), new org.apache.flink.core.fs.Path("/"))
-                .setFileEnumerator(enumerator)
-                .setSplitAssigner(OrderedShards.InOrderAssigner::new);
-        if (watch != null) {
-            builder.monitorContinuously(watch);
-        }
-        return builder.build();
     }
 }

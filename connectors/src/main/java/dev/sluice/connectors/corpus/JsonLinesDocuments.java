@@ -21,8 +21,8 @@ final class JsonLinesDocuments extends LineDocuments {
             StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build()).build());
 
 
-    JsonLinesDocuments(ShardContext ctx, InputStream in) {
-        super(ctx, in);
+    JsonLinesDocuments(ShardContext ctx, InputStream in, LineReader lines, java.util.function.DoubleSupplier progress) {
+        super(ctx, in, lines, progress);
     }
 
     @Override

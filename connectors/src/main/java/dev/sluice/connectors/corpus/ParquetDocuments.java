@@ -20,9 +20,12 @@ import org.apache.parquet.schema.PrimitiveType;
 import org.apache.parquet.schema.Type;
 
 /**
- * Parquet with a text column (FineWeb's layout: {@code text}, {@code id}, …). Only the text and id columns are
- * read, a row group at a time; the "line" of a record is its row number. Read through Flink's FileSystem, so a
- * shard may live wherever Flink can read (local, S3, HDFS), without Hadoop on the class path.
+ * Parquet with a text column (FineWeb's layout: {@code text}, {@code id}, …). A split is a byte range of the file
+ * and holds the row groups whose midpoint lies in it (parquet-mr's rule, so each row group is in exactly one
+ * split). Only the text and id columns are read, a row group at a time: the group's compressed pages of those two
+ * columns are in memory while its rows are read, and max_document_bytes is checked on each value as it is decoded.
+ * The "line" of a record is its row number in the file. Read through Flink's FileSystem, without Hadoop on the
+ * class path.
  */
 final class ParquetDocuments implements ShardDocuments {
 
@@ -30,14 +33,22 @@ final class ParquetDocuments implements ShardDocuments {
     private final ParquetFileReader reader;
     private final MessageType projection;
     private final boolean hasId;
+    private final java.util.Iterator<org.apache.parquet.hadoop.metadata.BlockMetaData> groups;
+    private final long start;
+    private final long length;
+    private org.apache.parquet.hadoop.metadata.BlockMetaData group;
     private RecordReader<Group> rows;
     private long rowsLeftInGroup;
     private long rowNo;
 
-    ParquetDocuments(ShardContext ctx, Path path) throws IOException {
+    /** The row groups of the file whose midpoint is in [start, start + length). */
+    ParquetDocuments(ShardContext ctx, Path path, long start, long length) throws IOException {
         this.ctx = ctx;
+        this.start = start;
+        this.length = Math.max(1, length);
         this.reader = new ParquetFileReader(new FlinkInputFile(path),
-                ParquetReadOptions.builder(new PlainParquetConfiguration()).build());
+                ParquetReadOptions.builder(new PlainParquetConfiguration()).withRange(start, start + length).build());
+        this.groups = reader.getRowGroups().iterator();
         MessageType schema = reader.getFooter().getFileMetaData().getSchema();
         String field = ctx.options().textField();
         if (!schema.containsField(field) || !isString(schema.getType(field))) {
@@ -58,12 +69,14 @@ final class ParquetDocuments implements ShardDocuments {
     @Override
     public CorpusRecord next() throws IOException {
         while (rowsLeftInGroup == 0) {
-            PageReadStore group = reader.readNextRowGroup();
-            if (group == null) {
+            PageReadStore pages = reader.readNextRowGroup();
+            if (pages == null || !groups.hasNext()) {
                 return null;
             }
-            rowsLeftInGroup = group.getRowCount();
-            rows = new ColumnIOFactory().getColumnIO(projection).getRecordReader(group, new GroupRecordConverter(projection));
+            group = groups.next();
+            rowsLeftInGroup = pages.getRowCount();
+            rowNo = group.getRowIndexOffset();
+            rows = new ColumnIOFactory().getColumnIO(projection).getRecordReader(pages, new GroupRecordConverter(projection));
         }
         rowsLeftInGroup--;
         rowNo++;
@@ -87,6 +100,18 @@ final class ParquetDocuments implements ShardDocuments {
     @Override
     public long position() {
         return rowNo;
+    }
+
+    /** Through the current row group's compressed bytes, in proportion to its rows read. */
+    @Override
+    public double progress() {
+        if (group == null) {
+            return 0;
+        }
+        double inGroup = group.getRowCount() == 0 ? 1
+                : (double) (rowNo - group.getRowIndexOffset()) / group.getRowCount();
+        double at = group.getStartingPos() + inGroup * group.getCompressedSize() - start;
+        return Math.min(1, Math.max(0, at / length));
     }
 
     @Override

@@ -9,8 +9,8 @@ final class TextDocuments extends LineDocuments {
 
     private final boolean wholeFile;
 
-    TextDocuments(ShardContext ctx, InputStream in, boolean wholeFile) {
-        super(ctx, in);
+    TextDocuments(ShardContext ctx, InputStream in, boolean wholeFile, java.util.function.DoubleSupplier progress) {
+        super(ctx, in, progress);
         this.wholeFile = wholeFile;
     }
 

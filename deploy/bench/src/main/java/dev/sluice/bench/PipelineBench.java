@@ -123,6 +123,6 @@ public final class PipelineBench {
 
     private static PipelineConfig config(String tokenizer, Path corpus, int epochs, int parallelism) {
         return new PipelineConfig("bench", List.of(tokenizer), 1024, 64, "bos_aligned", 1, 0.01, 1024, 1, parallelism, epochs, 0,
-                0, 0, List.of(new PipelineConfig.Source("corpus", List.of(corpus.toString()), 1.0, null, null)), null);
+                0, 0, 0, List.of(new PipelineConfig.Source("corpus", List.of(corpus.toString()), 1.0, null, null)), null);
     }
 }

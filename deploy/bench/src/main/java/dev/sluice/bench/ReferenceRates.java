@@ -1,6 +1,7 @@
 package dev.sluice.bench;
 
 import dev.sluice.connectors.corpus.CorpusFormat;
+import dev.sluice.connectors.corpus.ShardSchedule;
 import dev.sluice.connectors.corpus.CorpusRecord;
 import dev.sluice.tokenizer.Tokenizer;
 import java.nio.ByteBuffer;
@@ -133,13 +134,14 @@ final class ReferenceRates {
     /** Reads whole shards, the next one from {@code next} each time, tokenizing every document; returns the tokens. */
     private static long readShards(Tokenizer tok, List<Path> shards, AtomicInteger next, LongPredicate beforeDeadline,
                                    Consumer<int[]> sink) throws Exception {
-        var format = new CorpusFormat(new CorpusFormat.Options("bench", "text", CorpusFormat.TextMode.FILE, 64 << 20));
+        var format = new CorpusFormat(java.util.Map.of("bench",
+                new CorpusFormat.Options("bench", "text", CorpusFormat.TextMode.FILE, 64 << 20)));
         long n = 0;
         while (beforeDeadline.test(System.nanoTime())) {
             int i = next.getAndIncrement();
             Path p = shards.get(i % shards.size());
             long size = Files.size(p);
-            var split = new FileSourceSplit(Integer.toString(i), new org.apache.flink.core.fs.Path(p.toUri()),
+            var split = new FileSourceSplit(ShardSchedule.id(i, "bench"), new org.apache.flink.core.fs.Path(p.toUri()),
                     0, size, 0, size);
             try (var reader = format.createReader(new Configuration(), split)) {
                 for (BulkFormat.RecordIterator<CorpusRecord> records;
