@@ -66,9 +66,12 @@ class CorruptShardTest {
         shard1.write(FILLER.getBytes(StandardCharsets.UTF_8));
         Files.write(dir.resolve("mixed-00000.jsonl"), shard1.toByteArray());
 
-        // shard 2: a 100 MB document between good ones (over max_document_bytes, 16 MiB by default)
+        // shard 2: a 100 MB document between good ones (over max_document_bytes, 16 MiB by default). It starts in
+        // the shard's first 64 MiB split and ends in the second, which skips through it to delta1; each split ends
+        // with a filler, whose tail the split's dropped partial window may take
         try (OutputStream out = Files.newOutputStream(dir.resolve("mixed-00001.jsonl"))) {
             out.write(doc("delta0").getBytes(StandardCharsets.UTF_8));
+            out.write(FILLER.getBytes(StandardCharsets.UTF_8));
             out.write("{\"text\": \"".getBytes(StandardCharsets.UTF_8));
             byte[] chunk = "x".repeat(1 << 20).getBytes(StandardCharsets.UTF_8);
             for (int i = 0; i < 100; i++) {
@@ -95,7 +98,7 @@ class CorruptShardTest {
         for (int i = 0; i < echoBeforeCut - 1; i++) {
             good.add("echo" + i);
         }
-        int documents = good.size() + 1 /* bravo0 */ + 2 /* fillers */ + 1 /* last echo */;
+        int documents = good.size() + 1 /* bravo0 */ + 3 /* fillers */ + 1 /* last echo */;
 
         PipelineConfig config = YamlConfig.parse("""
                 dataset: corrupt

@@ -61,7 +61,8 @@ class WatchModeTest {
 
                 Files.copy(Path.of("../../connectors/src/test/resources/parquet/fineweb-snappy.parquet"),
                         dir.resolve("b-00000.parquet"));
-                Set<Long> later = waitForSeqIds(infra, config, meta, ids -> ids.stream().anyMatch(id -> (id >>> 32) >= (1 << 30)));
+                // the next ordinal after the one split planned at submission
+                Set<Long> later = waitForSeqIds(infra, config, meta, ids -> ids.stream().anyMatch(id -> (id >>> 32) == 1));
                 assertTrue(later.containsAll(first));
                 System.err.printf("first shard in %.1f s, then the new shard; %d seq_ids%n", (System.nanoTime() - t0) / 1e9,
                         later.size());
@@ -99,6 +100,25 @@ class WatchModeTest {
                         .asDouble(), "every document of the slowly copied shard");
                 assertEquals(rejected, sluiceMetric(infra.webUrl(), job, "Source: corpus", "sluice.rejectedRecords")
                         .asDouble(), "no line cut by reading the shard mid-copy");
+
+                // hundreds of shards at once: each read once, each with its own ordinal (seq_ids never repeat)
+                for (int i = 0; i < 300; i++) {
+                    Files.writeString(dir.resolve("many-" + i + ".jsonl"), "{\"text\": \"many shards " + i + " "
+                            + "word ".repeat(70) + "\"}\n{\"text\": \"and its second document\"}\n");
+                }
+                double expectedMany = expected + 600;
+                while (sluiceMetric(infra.webUrl(), job, "Source: corpus", "sluice.documents").asDouble() < expectedMany
+                        && System.currentTimeMillis() < deadline + 60_000) {
+                    Thread.sleep(300);
+                }
+                assertEquals(expectedMany, sluiceMetric(infra.webUrl(), job, "Source: corpus", "sluice.documents")
+                        .asDouble(), "every document of 300 new shards, once");
+                // one window per new shard; up to 12 wait in the shuffle buffer and the open batch (unbounded runs
+                // never flush)
+                Set<Long> all = waitForSeqIds(infra, config, meta, ids -> ids.stream().map(id -> id >>> 32)
+                        .distinct().count() >= 3 + 300 - 12);
+                assertTrue(all.stream().mapToLong(id -> id >>> 32).max().orElseThrow() <= 302,
+                        "ordinals counted up from the planned ones, not hashed");
                 for (String m : List.of("tokensPerSecond", "documentsPerSecond", "bytesPerToken", "rejectedRecords",
                         "invalidUtf8Records")) {
                     assertTrue(metricIds(infra.webUrl(), run.client().getJobID().toString(), "Source: corpus").stream()
