@@ -96,6 +96,13 @@ public final class TokenizeJob {
         KafkaTopics.prepare(kafka, topics(), config.partitions(), replication, overwrite);
     }
 
+    /** Before resuming from a savepoint: the topics stay as they are (they hold what was written before it). */
+    public void prepareTopicsForRestore(Properties kafka) {
+        requireTransactionTimeout(kafka);
+        short replication = KafkaTopics.defaultReplication(kafka);
+        topics().forEach(t -> KafkaTopics.ensure(kafka, t, config.partitions(), replication));
+    }
+
     /**
      * A transaction stays open from one checkpoint until the next completes, and across a recovery: if the broker
      * aborts it first (transaction.timeout.ms), committed-looking data is lost. So the timeout must exceed the

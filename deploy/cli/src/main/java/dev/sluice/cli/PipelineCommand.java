@@ -27,6 +27,11 @@ final class PipelineCommand implements Callable<Integer> {
     @Option(names = "--keep-ui", description = "keep the embedded cluster and its UI up after a bounded run")
     boolean keepUi;
 
+    @Option(names = "--from-savepoint", paramLabel = "PATH", description = {"resume from this savepoint of an "
+            + "earlier run of the same config (any parallelism; partitions, seq_len, tokenizer and shards must match)",
+            "its topics are kept as they are; they must still hold what was written before it"})
+    String savepoint;
+
     @Override
     public Integer call() throws Exception {
         PipelineConfig cfg = options.config();
@@ -42,7 +47,7 @@ final class PipelineCommand implements Callable<Integer> {
             System.err.println("Flink Web UI: " + infra.webUrl());
             System.err.println("Kafka: " + infra.bootstrapServers());
             System.err.println("writing topics: " + String.join(", ", job.topics()));
-            var run = PipelineRunner.start(job, infra, options.overwrite(), 3);
+            var run = PipelineRunner.start(job, infra, options.overwrite(), 3, savepoint);
             if (cfg.watchIntervalMs() > 0) {
                 System.err.println("watching for new shards every " + cfg.watchIntervalMs() + " ms; Ctrl-C stops");
                 stopped.await();

@@ -141,7 +141,15 @@ public final class Infrastructure implements AutoCloseable {
      * library then loads once per TaskManager, whatever the job restarts.
      */
     public StreamExecutionEnvironment environment(int restartAttempts) {
+        return environment(restartAttempts, null);
+    }
+
+    /** An environment whose job starts from {@code savepoint} (a path or URI the JobManager reads), unless null. */
+    public StreamExecutionEnvironment environment(int restartAttempts, String savepoint) {
         Configuration conf = new Configuration();
+        if (savepoint != null) {
+            conf.set(org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        }
         // Checkpoints hold operator state (the sampler's buffer can reach tens of MB): files, not the JobManager's heap.
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDirForJobs());

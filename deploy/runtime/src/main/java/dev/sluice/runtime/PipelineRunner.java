@@ -21,9 +21,22 @@ public final class PipelineRunner {
     /** Prepares the topics and submits the job; returns once a bounded job finishes (the summary) or is running. */
     public static Run start(TokenizeJob job, Infrastructure infra, boolean overwrite, int restartAttempts)
             throws Exception {
+        return start(job, infra, overwrite, restartAttempts, null);
+    }
+
+    /**
+     * As above; with a savepoint, the job resumes from it (at any parallelism) and the topics, which hold what was
+     * written before it, are kept as they are.
+     */
+    public static Run start(TokenizeJob job, Infrastructure infra, boolean overwrite, int restartAttempts,
+                            String savepoint) throws Exception {
         Properties kafka = infra.kafkaClient();
-        job.prepareTopics(kafka, overwrite);
-        StreamExecutionEnvironment env = infra.environment(restartAttempts);
+        if (savepoint == null) {
+            job.prepareTopics(kafka, overwrite);
+        } else {
+            job.prepareTopicsForRestore(kafka);
+        }
+        StreamExecutionEnvironment env = infra.environment(restartAttempts, savepoint);
         job.build(env, kafka);
         JobClient client = env.executeAsync(job.name());
         return new Run(job, client);
@@ -36,11 +49,11 @@ public final class PipelineRunner {
         public ObjectNode awaitSummary() throws Exception {
             JobExecutionResult result = client.getJobExecutionResult().get();
             double seconds = result.getNetRuntime(java.util.concurrent.TimeUnit.MILLISECONDS) / 1e3;
-            return summary(job.config(), result.getAllAccumulatorResults(), seconds);
+            return summary(job.config(), job.schedule().splits().size(), result.getAllAccumulatorResults(), seconds);
         }
     }
 
-    static ObjectNode summary(PipelineConfig config, Map<String, Object> acc, double seconds) {
+    static ObjectNode summary(PipelineConfig config, int splits, Map<String, Object> acc, double seconds) {
         DataContract contract = config.contract();
         ObjectNode s = JSON.createObjectNode();
         s.put("job", "tokenize");
@@ -66,6 +79,7 @@ public final class PipelineRunner {
             list.stream().map(String::valueOf).distinct().sorted().forEach(paths::add);
         }
         s.put("dropped_tokens", dropped);
+        s.put("splits", splits); // planned at submission (a watching run adds more as shards appear)
         ObjectNode topics = s.putObject("topics");
         for (String topic : contract.topics()) {
             ObjectNode n = topics.putObject(topic);
@@ -74,6 +88,9 @@ public final class PipelineRunner {
             n.put("sequences", sequences);
             n.put("tokens", sequences * contract.seqLen());
             n.put("batches", count(acc, topic + ".batches"));
+            // what the sampler held at most: sequences waiting for their turn, and its checkpointed state
+            n.put("sampler_peak_waiting_bytes", count(acc, topic + ".sampler_peak_waiting_bytes"));
+            n.put("sampler_peak_state_bytes", count(acc, topic + ".sampler_peak_state_bytes"));
         }
         return s;
     }
