@@ -110,7 +110,7 @@ public final class MemoryBench {
         }
     }
 
-    private static long residentBytes(String field) throws IOException {
+    static long residentBytes(String field) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
             if (line.startsWith(field + ":")) {
                 return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;

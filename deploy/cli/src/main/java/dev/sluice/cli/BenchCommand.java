@@ -3,6 +3,7 @@ package dev.sluice.cli;
 import dev.sluice.bench.DataWaitBench;
 import dev.sluice.bench.MemoryBench;
 import dev.sluice.bench.PipelineBench;
+import dev.sluice.bench.ShardBench;
 import dev.sluice.bench.TokenizerBenchmark;
 import dev.sluice.bench.TrainerBench;
 import dev.sluice.runtime.DemoCorpus;
@@ -23,10 +24,12 @@ import picocli.CommandLine.Parameters;
                 "datawait: the speedrun (pipeline and trainer together on this machine); the trainer's data-wait "
                         + "fraction per step.",
                 "memory: the memory planner's predicted peak vs the peak measured in a fresh JVM, micro, tiny and "
-                        + "150m at micro-batch 1 (or --config, --micro-batch)."})
+                        + "150m at micro-batch 1 (or --config, --micro-batch).",
+                "shards: --shards N shards of --shard-mb MB through the TokenizeJob in a JVM of --heap; its peak "
+                        + "resident size, what the samplers held, and the sequence count vs one computed without Flink."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", description = "tokenizer | pipeline | trainer | datawait | memory")
+    @Parameters(index = "0", description = "tokenizer | pipeline | trainer | datawait | memory | shards")
     String what;
 
     @Option(names = "--corpus",
@@ -68,6 +71,15 @@ final class BenchCommand implements Callable<Integer> {
             description = "trainer: sequences per forward/backward pass (-1: the config's)")
     int microBatch;
 
+    @Option(names = "--shards", defaultValue = "3", description = "shards: how many")
+    int shards;
+
+    @Option(names = "--shard-mb", defaultValue = "300", description = "shards: MB of JSON lines each")
+    int shardMb;
+
+    @Option(names = "--heap", defaultValue = "1g", description = "shards: the pipeline JVM's -Xmx")
+    String heap;
+
     @Override
     public Integer call() throws Exception {
         Path dir = corpus != null ? corpus : DemoCorpus.corpusDir();
@@ -76,6 +88,7 @@ final class BenchCommand implements Callable<Integer> {
             case "pipeline" -> PipelineBench.run(dir, tokenizer, epochs, parallelism);
             case "trainer" -> TrainerBench.run(speedrun, steps, batch, microBatch);
             case "datawait" -> DataWaitBench.run(speedrun);
+            case "shards" -> ShardBench.run(shards, shardMb, heap, tokenizer, parallelism);
             case "memory" -> MemoryBench.run(speedrunGiven ? List.of(speedrun) : List.of(Path.of("micro"),
                     Path.of("tiny"), Path.of("150m")), Math.max(1, microBatch));
             default -> throw new IllegalArgumentException("unknown benchmark '" + what
