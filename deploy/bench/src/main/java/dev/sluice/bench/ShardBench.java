@@ -55,12 +55,14 @@ public final class ShardBench {
             PipelineConfig pipeline = YamlConfig.load(config, PipelineConfig.class);
             Path out = dir.resolve("summary.json");
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-Xmx" + heap, "-cp", System.getProperty("java.class.path")));
-            for (String property : List.of("sluice.home", "sluice.log")) {
-                if (System.getProperty(property) != null) {
-                    command.add("-D" + property + "=" + System.getProperty(property));
+                    .toString()));
+            // this JVM's flags (module opens for Arrow, sluice.home, logging) with the heap under test instead
+            for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+                if (!arg.startsWith("-Xmx") && !arg.startsWith("-Xms")) {
+                    command.add(arg);
                 }
             }
+            command.addAll(List.of("-Xmx" + heap, "-cp", System.getProperty("java.class.path")));
             command.addAll(List.of(ShardBench.class.getName(), config.toString(), out.toString()));
             long start = System.nanoTime();
             Process p = new ProcessBuilder(command).inheritIO().start();
