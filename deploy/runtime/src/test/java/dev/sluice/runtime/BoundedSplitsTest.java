@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.connectors.batch.BatchMeta;
-import dev.sluice.connectors.batch.TokenBatch;
 import dev.sluice.connectors.config.YamlConfig;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
@@ -16,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -95,16 +93,6 @@ class BoundedSplitsTest {
         return tokensPerSplit.values().stream().mapToLong(t -> t / (SEQ_LEN + 1)).sum();
     }
 
-    static List<String> partitionContents(Infrastructure infra, String topic, BatchMeta meta) {
-        List<String> out = new ArrayList<>();
-        Topics.read(infra.bootstrapServers(), topic, meta).forEach((partition, batches) -> {
-            for (TokenBatch b : batches) {
-                out.add(partition + ":" + Arrays.toString(b.seqIds()) + ":" + Arrays.hashCode(b.tokens()));
-            }
-        });
-        return out;
-    }
-
     @Test
     void shardsManySplitsLongStayBoundedCountedAndIndependentOfParallelism() throws Exception {
         List<Object[]> documents = writeCorpus();
@@ -127,27 +115,27 @@ class BoundedSplitsTest {
             assertTrue(train.get("sampler_peak_state_bytes").asLong() <= bound + 64L * (SEQ_LEN + 1) * 4 * 2,
                     summary.toString());
             System.err.println("bounded splits: " + summary);
-            List<String> reference = partitionContents(infra, two.contract().topic("train"), meta);
+            List<String> reference = Topics.contents(infra.bootstrapServers(), two.contract().topic("train"), meta);
             assertEquals(expected, reference.stream().mapToLong(s -> s.split(",").length).sum());
 
             PipelineConfig one = config("p1", 1);
             PipelineRunner.start(new TokenizeJob(one), infra, false, 0).awaitSummary();
-            assertEquals(reference, partitionContents(infra, one.contract().topic("train"), meta),
+            assertEquals(reference, Topics.contents(infra.bootstrapServers(), one.contract().topic("train"), meta),
                     "one reader writes the same batches as two");
 
             // stop with a savepoint once something is committed, resume at parallelism 3: the same batches again
             PipelineConfig first = config("resumed", 2);
             var run = PipelineRunner.start(new TokenizeJob(first), infra, false, 0);
             String topic = first.contract().topic("train");
-            while (partitionContents(infra, topic, meta).isEmpty()) {
+            while (Topics.contents(infra.bootstrapServers(), topic, meta).isEmpty()) {
                 Thread.sleep(100);
             }
             String savepoint = run.client().stopWithSavepoint(false, dir.resolve("savepoint").toUri().toString(),
                     SavepointFormatType.CANONICAL).get();
-            int before = partitionContents(infra, topic, meta).size();
+            int before = Topics.contents(infra.bootstrapServers(), topic, meta).size();
             assertTrue(before < reference.size(), "stopped part-way: " + before + " of " + reference.size());
             PipelineRunner.start(new TokenizeJob(config("resumed", 3)), infra, false, 0, savepoint).awaitSummary();
-            assertEquals(reference, partitionContents(infra, topic, meta),
+            assertEquals(reference, Topics.contents(infra.bootstrapServers(), topic, meta),
                     "stopped at parallelism 2 after " + before + " batches, resumed at 3");
         }
     }

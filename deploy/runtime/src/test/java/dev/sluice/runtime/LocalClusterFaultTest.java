@@ -114,6 +114,8 @@ class LocalClusterFaultTest {
 
     @Test
     void killingATaskManagerDuringTheTokenizeJobLosesAndRepeatsNothing() throws Exception {
+        PipelineConfig reference = corpus("fault-tm-reference", 3, 128);
+        PipelineRunner.start(new TokenizeJob(reference), infra, true, 0).awaitSummary();
         PipelineConfig c = corpus("fault-tm", 3, 128);
         PipelineRunner.Run run = PipelineRunner.start(new TokenizeJob(c), infra, true, 5);
         awaitCompletedCheckpoint(run.client());
@@ -135,8 +137,15 @@ class LocalClusterFaultTest {
                 }
             }
             assertEquals(summary.get("topics").get(c.contract().topic(split)).get("sequences").asLong(), rows);
-            System.err.printf("counted: %s holds %d sequences, each seq_id once%n", c.contract().topic(split), rows);
+            assertEquals(Topics.contents(cluster.bootstrapServers(), reference.contract().topic(split), meta),
+                    Topics.contents(cluster.bootstrapServers(), c.contract().topic(split), meta),
+                    "the same batches as the uninterrupted run, in the same order");
+            System.err.printf("counted: %s holds %d sequences, each seq_id once, batch for batch those of the "
+                    + "uninterrupted run%n", c.contract().topic(split), rows);
         }
+        JsonNode failures = rest("/jobs/" + run.client().getJobID() + "/exceptions").path("exceptionHistory")
+                .path("entries");
+        assertTrue(failures.size() >= 1, "the job failed over (and restarted) at least once: " + failures);
         assertEquals(3, replicas(c.contract().topic("train")));
     }
 

@@ -12,6 +12,18 @@ final class Topics {
 
     private Topics() {}
 
+    /** Every batch as "partition:seq_ids:hash of tokens", partition by partition in offset order: for comparing runs. */
+    static List<String> contents(String bootstrap, String topic, BatchMeta expected) {
+        List<String> out = new java.util.ArrayList<>();
+        read(bootstrap, topic, expected).forEach((partition, batches) -> {
+            for (TokenBatch b : batches) {
+                out.add(partition + ":" + java.util.Arrays.toString(b.seqIds()) + ":"
+                        + java.util.Arrays.hashCode(b.tokens()));
+            }
+        });
+        return out;
+    }
+
     static Map<Integer, List<TokenBatch>> read(String bootstrap, String topic, BatchMeta expected) {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap);
