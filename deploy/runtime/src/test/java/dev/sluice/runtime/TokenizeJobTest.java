@@ -95,7 +95,10 @@ class TokenizeJobTest {
             }
             JsonNode topicSummary = summaryA.get("topics").get(a.contract().topic(split));
             assertEquals(topicSummary.get("sequences").asLong(), rows, split + ": summary counts what the topic holds");
-            assertEquals(summaryA.get("topics").get(a.contract().topic(split)), summaryB.get("topics").get(b.contract().topic(split)));
+            for (String field : List.of("documents", "sequences", "tokens", "batches")) { // peaks depend on timing
+                assertEquals(summaryA.get("topics").get(a.contract().topic(split)).get(field),
+                        summaryB.get("topics").get(b.contract().topic(split)).get(field), field);
+            }
             assertTrue(rows > (split.equals("train") ? 10_000 : 100), split + " rows: " + rows);
         }
         assertEquals(0, summaryA.get("rejected_records").asLong());
