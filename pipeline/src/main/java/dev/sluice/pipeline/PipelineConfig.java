@@ -71,6 +71,8 @@ public record PipelineConfig(String dataset, @JsonProperty("tokenizer") List<Str
                 "must be in [1, " + MAX_DOCUMENT_BYTES + "] (a document is held in memory whole)", maxDocumentBytes);
         require(splitBytes >= 1 << 16, "split_bytes", "must be at least 65536", splitBytes);
         require(sources != null && !sources.isEmpty(), "sources", "must list at least one source", sources);
+        require(sources.stream().anyMatch(s -> s.weight() > 0), "sources", "must have a source of weight > 0",
+                sources.stream().map(Source::weight).toList());
         require(sources.stream().map(Source::name).distinct().count() == sources.size(), "sources",
                 "must have distinct names", sources.stream().map(Source::name).toList());
         sources = List.copyOf(sources);

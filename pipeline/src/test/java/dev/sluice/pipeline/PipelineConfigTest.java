@@ -64,6 +64,12 @@ class PipelineConfigTest {
         var w = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
                 "sources: [{name: a, paths: [x], weight: -1}]\n", PipelineConfig.class));
         assertTrue(w.getMessage().contains("sources[a].weight must be >= 0"), w.getMessage());
+        var zero = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
+                "sources: [{name: a, paths: [x], weight: 0}]\n", PipelineConfig.class));
+        assertTrue(zero.getMessage().contains("must have a source of weight > 0"), zero.getMessage());
+        var split = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
+                "split_bytes: 100\nsources: [{name: a, paths: [x]}]\n", PipelineConfig.class));
+        assertTrue(split.getMessage().contains("split_bytes"), split.getMessage());
         var t = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
                 "seq_len: many\nsources: [{name: a, paths: [x]}]\n", PipelineConfig.class));
         assertTrue(t.getMessage().contains("seq_len"), t.getMessage());
