@@ -26,9 +26,9 @@ import java.util.function.Consumer;
  * positions). Ties go by split ordinal, then window.
  *
  * <p>What it holds: the sequences that arrived before the slowest unfinished split reached them. The reader
- * enumerator never lets readers more than {@code parallelism} splits past the lowest split being read, so these come
- * from at most that many splits: the bound is about parallelism × split_bytes of text (as 4-byte ids), plus the
- * shuffle buffer, whatever the shards' sizes.
+ * enumerator hands out a split only while the splits from the lowest one being read through it span at most
+ * 2 × parallelism × split_bytes of stored bytes (or are fewer than parallelism), so these come from that span: the
+ * bound is about that much text as 4-byte ids, plus the shuffle buffer, whatever the shards' sizes.
  *
  * <p>In watch mode (unbounded) nothing is waited for: sequences pass to the shuffle buffer as they arrive, so the
  * order then depends on arrival; each sequence is still emitted once.

@@ -23,7 +23,7 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
  * The corpus as one Flink source: every source's splits in the {@link ShardSchedule}'s order, handed out by a
- * {@link ScheduleEnumerator} that keeps readers within a window of the lowest split still being read, and read by
+ * {@link ScheduleEnumerator} that keeps readers within a window past the lowest split still being read, and read by
  * Flink's file reader with the {@link CorpusFormat}. One source for all corpus sources, because the window must
  * span them: sources read apart would drift apart on the mixture clock, and the sampler would hold the difference.
  */
@@ -33,6 +33,7 @@ public final class CorpusSource implements Source<CorpusRecord, FileSourceSplit,
     private final List<ShardSchedule.Split> splits;
     private final Map<String, CorpusFormat.Options> options;
     private final ScheduleEnumerator.Watch watch;
+    private final long splitBytes;
 
     /**
      * @param options each source's reading options, by source name
@@ -42,6 +43,7 @@ public final class CorpusSource implements Source<CorpusRecord, FileSourceSplit,
                         Duration watchInterval, long splitBytes) {
         this.splits = schedule.splits();
         this.options = Map.copyOf(options);
+        this.splitBytes = splitBytes;
         this.watch = watchInterval == null ? null : new ScheduleEnumerator.Watch(Map.copyOf(watchPatterns),
                 watchInterval, splitBytes);
     }
@@ -67,13 +69,14 @@ public final class CorpusSource implements Source<CorpusRecord, FileSourceSplit,
             initial.add(s.toFileSplit(there ? Files.size(p) : 0, there ? Files.getLastModifiedTime(p).toMillis() : 0));
             paths.add(s.path());
         }
-        return new ScheduleEnumerator(context, new ScheduleEnumerator.State(initial, splits.size(), paths), watch);
+        return new ScheduleEnumerator(context, new ScheduleEnumerator.State(initial, splits.size(), paths), watch,
+                splitBytes);
     }
 
     @Override
     public SplitEnumerator<FileSourceSplit, ScheduleEnumerator.State> restoreEnumerator(
             SplitEnumeratorContext<FileSourceSplit> context, ScheduleEnumerator.State checkpoint) {
-        return new ScheduleEnumerator(context, checkpoint, watch);
+        return new ScheduleEnumerator(context, checkpoint, watch, splitBytes);
     }
 
     @Override

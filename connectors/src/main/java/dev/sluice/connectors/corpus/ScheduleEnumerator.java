@@ -23,9 +23,11 @@ import org.apache.flink.connector.file.src.FileSourceSplitSerializer;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
- * Hands out splits lowest ordinal first, and never one more than {@code parallelism} places past the lowest split
- * still being read: readers wait rather than read ahead. That is what bounds the sampler downstream, which holds
- * the sequences that arrive before their turn: they come from at most that many consecutive splits.
+ * Hands out splits lowest ordinal first, and only while the splits from the lowest one still being read through
+ * the next one span at most {@code windowBytes} (2 × parallelism × split_bytes) of stored bytes, or are fewer than
+ * {@code parallelism}: readers wait rather than read ahead. That is what bounds the sampler downstream, which holds
+ * the sequences that arrive before their turn: they come from those splits. Counting bytes rather than splits lets
+ * many small shards be read side by side (a reader that finished a small one need not wait for a big one).
  *
  * <p>A request from a reader means it finished the split it was given. After a restore the splits the readers
  * held come back inside their state, unknown to this enumerator, so until they finish up to that many more splits
@@ -44,6 +46,10 @@ final class ScheduleEnumerator implements SplitEnumerator<FileSourceSplit, Sched
     /** Where new shards come from when watching: each source's patterns. */
     record Watch(Map<String, List<String>> patterns, Duration interval, long splitBytes) implements java.io.Serializable {}
 
+    private final long splitBytes;
+    /** Stored bytes of the splits from the lowest one being read on, by ordinal. */
+    private final TreeMap<Integer, Long> lengths = new TreeMap<>();
+
     private final SplitEnumeratorContext<FileSourceSplit> context;
     private final Watch watch;
     private final TreeMap<Integer, FileSourceSplit> unassigned = new TreeMap<>();
@@ -54,10 +60,11 @@ final class ScheduleEnumerator implements SplitEnumerator<FileSourceSplit, Sched
     /** New files as last listed (watch thread only): path to size and modification time. */
     private Map<Path, List<Long>> lastListing = Map.of();
 
-    ScheduleEnumerator(SplitEnumeratorContext<FileSourceSplit> context, State state, Watch watch) {
+    ScheduleEnumerator(SplitEnumeratorContext<FileSourceSplit> context, State state, Watch watch, long splitBytes) {
         this.context = context;
         this.watch = watch;
-        state.unassigned().forEach(s -> unassigned.put(ShardSchedule.ordinal(s.splitId()), s));
+        this.splitBytes = splitBytes;
+        state.unassigned().forEach(this::addUnassigned);
         this.nextOrdinal = state.nextOrdinal();
         this.scheduledPaths = new HashSet<>(state.scheduledPaths());
     }
@@ -70,6 +77,12 @@ final class ScheduleEnumerator implements SplitEnumerator<FileSourceSplit, Sched
         }
     }
 
+    private void addUnassigned(FileSourceSplit split) {
+        int ordinal = ShardSchedule.ordinal(split.splitId());
+        unassigned.put(ordinal, split);
+        lengths.put(ordinal, split.length());
+    }
+
     @Override
     public void handleSplitRequest(int subtask, String hostname) {
         reading.remove(subtask);
@@ -79,7 +92,7 @@ final class ScheduleEnumerator implements SplitEnumerator<FileSourceSplit, Sched
 
     @Override
     public void addSplitsBack(List<FileSourceSplit> splits, int subtask) {
-        splits.forEach(s -> unassigned.put(ShardSchedule.ordinal(s.splitId()), s));
+        splits.forEach(this::addUnassigned);
         reading.remove(subtask);
         assign();
     }
@@ -90,7 +103,8 @@ final class ScheduleEnumerator implements SplitEnumerator<FileSourceSplit, Sched
     }
 
     private void assign() {
-        int window = Math.max(1, context.currentParallelism());
+        int parallelism = Math.max(1, context.currentParallelism());
+        long windowBytes = 2L * parallelism * splitBytes;
         for (var it = waiting.iterator(); it.hasNext(); ) {
             int subtask = it.next();
             if (!context.registeredReaders().containsKey(subtask)) {
@@ -107,7 +121,10 @@ final class ScheduleEnumerator implements SplitEnumerator<FileSourceSplit, Sched
             }
             int next = unassigned.firstKey();
             int lowest = reading.values().stream().mapToInt(Integer::intValue).min().orElse(next);
-            if (next >= lowest + window) {
+            lengths.headMap(lowest).clear(); // below every split being read: their sequences have passed
+            // finished splits between them count too: their sequences may still wait in the sampler for the lowest
+            long span = lengths.subMap(lowest, true, next, true).values().stream().mapToLong(Long::longValue).sum();
+            if (next >= lowest + parallelism && span > windowBytes) {
                 return; // the lowest split must finish first
             }
             context.assignSplit(unassigned.pollFirstEntry().getValue(), subtask);
@@ -158,7 +175,7 @@ final class ScheduleEnumerator implements SplitEnumerator<FileSourceSplit, Sched
                 for (long[] range : ShardSchedule.ranges(shard.path(), watch.splitBytes())) {
                     var split = new ShardSchedule.Split(nextOrdinal++, shard.source(), shard.path().toString(),
                             range[0], range[1], 0, 0);
-                    unassigned.put(split.ordinal(), split.toFileSplit(size, modified));
+                    addUnassigned(split.toFileSplit(size, modified));
                 }
             } catch (IOException e) {
                 throw new IllegalStateException("reading new shard " + shard.path(), e);

@@ -109,8 +109,9 @@ class BoundedSplitsTest {
                 splits += (Files.size(dir.resolve(name)) + SPLIT_BYTES - 1) / SPLIT_BYTES;
             }
             assertEquals(splits, summary.get("splits").asLong(), "three ~6 MiB shards in 1 MiB splits");
-            // About two splits (the readers) of ids wait at most, 4 bytes per id; a 6 MiB shard would be ~6 MB.
-            long bound = 2L * SPLIT_BYTES;
+            // The enumerator's window: 2 x parallelism x split_bytes of text, as ids no more bytes than the text;
+            // the 18 MiB of shards would be ~18 MB.
+            long bound = 2L * 2 * SPLIT_BYTES;
             assertTrue(train.get("sampler_peak_waiting_bytes").asLong() <= bound, summary.toString());
             assertTrue(train.get("sampler_peak_state_bytes").asLong() <= bound + 64L * (SEQ_LEN + 1) * 4 * 2,
                     summary.toString());
