@@ -58,24 +58,18 @@ class PipelineConfigTest {
 
     @Test
     void aBadValueIsNamed() {
-        var e = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
-                "seq_len: -4\nsources: [{name: a, paths: [x]}]\n", PipelineConfig.class));
-        assertTrue(e.getMessage().contains("seq_len must be > 0 (got -4)"), e.getMessage());
-        var w = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
-                "sources: [{name: a, paths: [x], weight: -1}]\n", PipelineConfig.class));
-        assertTrue(w.getMessage().contains("sources[a].weight must be >= 0"), w.getMessage());
-        var zero = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
-                "sources: [{name: a, paths: [x], weight: 0}]\n", PipelineConfig.class));
-        assertTrue(zero.getMessage().contains("must have a source of weight > 0"), zero.getMessage());
-        var split = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
-                "split_bytes: 100\nsources: [{name: a, paths: [x]}]\n", PipelineConfig.class));
-        assertTrue(split.getMessage().contains("split_bytes"), split.getMessage());
-        var t = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
-                "seq_len: many\nsources: [{name: a, paths: [x]}]\n", PipelineConfig.class));
-        assertTrue(t.getMessage().contains("seq_len"), t.getMessage());
-        var m = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(
-                "max_document_bytes: 2147483647\nsources: [{name: a, paths: [x]}]\n", PipelineConfig.class));
-        assertTrue(m.getMessage().contains("max_document_bytes must be in [1, 1073741824]"), m.getMessage());
+        String one = "sources: [{name: a, paths: [x]}]\n";
+        assertRefused("seq_len: -4\n" + one, "seq_len must be > 0 (got -4)");
+        assertRefused("sources: [{name: a, paths: [x], weight: -1}]\n", "sources[a].weight must be >= 0");
+        assertRefused("sources: [{name: a, paths: [x], weight: 0}]\n", "must have a source of weight > 0");
+        assertRefused("split_bytes: 100\n" + one, "split_bytes must be at least 65536");
+        assertRefused("seq_len: many\n" + one, "seq_len");
+        assertRefused("max_document_bytes: 2147483647\n" + one, "max_document_bytes must be in [1, 1073741824]");
+    }
+
+    static void assertRefused(String yaml, String message) {
+        var e = assertThrows(YamlConfig.ConfigException.class, () -> YamlConfig.parse(yaml, PipelineConfig.class));
+        assertTrue(e.getMessage().contains(message), e.getMessage());
     }
 
     @Test
