@@ -56,11 +56,20 @@ public final class SluiceJob {
                     .ifPresent(t -> NativeLibraries.requireDjl("tokenizer " + t));
             TokenizeJob job = new TokenizeJob(config);
             Properties kafka = config.kafka().client(); // the config's kafka section, the command line's on top
-            job.prepareTopics(kafka, options.overwrite());
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            if (resumes(env.getConfiguration())) {
+                job.prepareTopicsForRestore(kafka); // `flink run -s`: the topics hold what came before the savepoint
+            } else {
+                job.prepareTopics(kafka, options.overwrite());
+            }
             job.build(env, kafka);
             env.execute(job.name());
         }
+    }
+
+    /** True when Flink starts this job from a savepoint or checkpoint ({@code flink run -s PATH}). */
+    static boolean resumes(org.apache.flink.configuration.ReadableConfig config) {
+        return config.getOptional(org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH).isPresent();
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true,

@@ -122,6 +122,57 @@ class JobJarTest {
         }
     }
 
+    /** {@code flink run -s}, over REST: stopped with a savepoint, resumed from the jar into the topics it wrote. */
+    @Test
+    void aTokenizeJobStoppedWithASavepointResumesFromTheJarIntoItsTopics() throws Exception {
+        String twelveEpochs = "partitions: 1\nepochs: 12"; // long enough that the stop lands before the end
+        Path config = dir.resolve("pipeline-resume.yaml");
+        Files.writeString(config, corpus("resume").replace("partitions: 1", twelveEpochs));
+        PipelineConfig viaJar = PipelineConfig.load(config);
+        List<String> args = List.of("tokenize", "--config", config.toString(), "--bootstrap-servers",
+                kafka.bootstrapServers());
+        String first = run(flink, jarId, args);
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (JSON.readTree(get(flink, "/jobs/" + first + "/checkpoints")).path("counts").path("completed").asInt() < 1) {
+            assertTrue(System.nanoTime() < deadline, "no checkpoint completed");
+            Thread.sleep(50);
+        }
+        var stop = JSON.createObjectNode();
+        stop.put("targetDirectory", dir.resolve("savepoints").toUri().toString());
+        stop.put("drain", false);
+        HttpResponse<String> r = post(flink, "/jobs/" + first + "/stop", JSON.writeValueAsString(stop));
+        assertEquals(202, r.statusCode(), r.body());
+        String trigger = JSON.readTree(r.body()).get("request-id").asText();
+        String savepoint = null;
+        while (savepoint == null) {
+            JsonNode status = JSON.readTree(get(flink, "/jobs/" + first + "/savepoints/" + trigger));
+            if (status.path("status").path("id").asText().equals("COMPLETED")) {
+                JsonNode operation = status.path("operation");
+                assertTrue(operation.has("location"), "stop with a savepoint failed (did the job end first?): " + status);
+                savepoint = operation.get("location").asText();
+            }
+            assertTrue(System.nanoTime() < deadline, "no savepoint: " + status);
+            Thread.sleep(100);
+        }
+        var resume = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(runBody(args));
+        resume.put("savepointPath", savepoint);
+        r = post(flink, "/jars/" + jarId + "/run", JSON.writeValueAsString(resume));
+        assertEquals(200, r.statusCode(), r.body());
+        awaitFinished(flink, JSON.readTree(r.body()).get("jobid").asText());
+
+        PipelineConfig inProcess = YamlConfig.parse(corpus("resume-reference").replace("partitions: 1", twelveEpochs),
+                PipelineConfig.class);
+        try (Infrastructure infra = Infrastructure.start(kafka.bootstrapServers(), Map.of(), null, 0, 8)) {
+            PipelineRunner.start(new TokenizeJob(inProcess), infra, false, 0).awaitSummary();
+        }
+        BatchMeta meta = BatchMeta.of(Tokenizers.load("gpt2"), 128);
+        for (String split : List.of("train", "val")) {
+            assertEquals(Topics.contents(kafka.bootstrapServers(), inProcess.contract().topic(split), meta),
+                    Topics.contents(kafka.bootstrapServers(), viaJar.contract().topic(split), meta),
+                    split + ": stopped and resumed from the jar, batch for batch the uninterrupted run's");
+        }
+    }
+
     @Test
     void theTrainJobWithoutDjlOnTheClusterFailsAtSubmitSayingWhatToDo() throws Exception {
         HttpResponse<String> r = post(flink, "/jars/" + jarId + "/run", runBody(List.of("train", "--config",
