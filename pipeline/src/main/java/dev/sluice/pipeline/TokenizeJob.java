@@ -13,7 +13,6 @@ import dev.sluice.connectors.kafka.KafkaTopics;
 import dev.sluice.connectors.kafka.TokenBatchSerializer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +33,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * MiniCluster or a remote cluster) is the caller's business.
  */
 public final class TokenizeJob {
-
 
     /** How long a checkpoint may take before Flink declares it failed (set explicitly: the transactions depend on it). */
     static final Duration CHECKPOINT_TIMEOUT = Duration.ofMinutes(5);
