@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * What the trainer would run on here ({@code sluice doctor}): Java, DJL and the libtorch actually loaded (version,
+ * What the trainer would run on here ({@code sluice doctor}): Java, DJL, the libtorch actually loaded (version,
  * flavour and file), the devices PyTorch sees with their memory, cores, and whether tcmalloc is in the process.
  */
 public final class Doctor {
@@ -28,6 +28,17 @@ public final class Doctor {
         r.put("djl", Engine.getDjlVersion());
         Engine engine = Engine.getEngine("PyTorch"); // loads libtorch
         r.put("engine", engine.getEngineName() + " " + engine.getVersion());
+        ObjectNode bridge = r.putObject("bridge");
+        try {
+            Torch.load();
+            bridge.put("active", true);
+        } catch (RuntimeException | LinkageError e) {
+            bridge.put("active", false).put("error", String.valueOf(e));
+        }
+        bridge.put("javacpp_pytorch", org.bytedeco.pytorch.presets.torch.class.getPackage().getImplementationVersion());
+        bridge.putPOJO("libtorch_cpu_copies", Torch.mappedCopies("libtorch_cpu.so"));
+        bridge.put("bfloat16_matmuls_on_cpu", Torch.cpuHasFastBfloat16() ? "native (AVX512-BF16 or AMX)"
+                : "emulated in float32 (this CPU has neither AVX512-BF16 nor AMX)");
         List<String> mapped = mappedLibraries();
         String libtorch = mapped.stream().filter(l -> l.contains("libtorch_cpu")).findFirst()
                 .orElse(LibUtils.getLibtorchPath());

@@ -29,16 +29,35 @@ public final class Gpt implements AutoCloseable {
     private final ModelConfig config;
     private final NDManager manager;
     private final DataType dtype;
+    private final boolean bfloat16;
+    private final boolean nativeBfloat16;
+    private final boolean sdpa;
     private final Map<String, Param> params = new LinkedHashMap<>();
     private final Constants c;
     private final Map<Integer, NDArray> masks = new HashMap<>();
+    private final Map<Integer, NDArray> visible = new HashMap<>();
     private final Map<String, AttentionSchedule> schedules = new HashMap<>();
 
     /** Builds a model with weights drawn from {@code seed} (the same seed gives the same weights on any device). */
     public Gpt(ModelConfig config, NDManager manager, DataType dtype, long seed) {
+        this(config, manager, dtype, false, seed);
+    }
+
+    /**
+     * A model whose weights are {@code dtype} (the master copy the optimizers update) and whose matmuls, attention
+     * and lm_head run in bfloat16 when {@code bfloat16} is set; everything else (norms, residual stream, softmax of
+     * the logits, the loss) stays in {@code dtype}.
+     */
+    public Gpt(ModelConfig config, NDManager manager, DataType dtype, boolean bfloat16, long seed) {
         this.config = config;
         this.manager = manager;
         this.dtype = dtype;
+        this.bfloat16 = bfloat16;
+        this.nativeBfloat16 = bfloat16 && (manager.getDevice().isGpu() || Torch.cpuHasFastBfloat16());
+        this.sdpa = config.attention().equals("sdpa");
+        if (bfloat16 || sdpa) {
+            Torch.load();
+        }
         this.c = new Constants(manager, dtype);
         Init init = new Init(seed);
         int d = config.dModel();
@@ -103,10 +122,10 @@ public final class Gpt implements AutoCloseable {
     private NDArray logitsUpToShift(NDArray tokens, AttentionSchedule schedule) {
         NDArray x = hidden(tokens, schedule);
         if (config.logitSoftcap() <= 0) {
-            return x.matMul(param("lm_head").transpose()); // [B,T,V]
+            return matMul(x, param("lm_head").transpose()); // [B,T,V]
         }
         double cap = config.logitSoftcap();
-        return x.mul(c.of(2 / cap)).matMul(param("lm_head").transpose())
+        return matMul(x.mul(c.of(2 / cap)), param("lm_head").transpose())
                 .getNDArrayInternal().sigmoid().mul(c.of(2 * cap));
     }
 
@@ -145,9 +164,9 @@ public final class Gpt implements AutoCloseable {
         String p = "h." + layer + ".attn.";
         long b = h.getShape().get(0);
         long t = h.getShape().get(1);
-        NDArray q = heads(h.matMul(param(p + "wq")), b, t);
-        NDArray k = heads(h.matMul(param(p + "wk")), b, t);
-        NDArray v = heads(h.matMul(param(p + "wv")), b, t);
+        NDArray q = heads(matMul(h, param(p + "wq")), b, t);
+        NDArray k = heads(matMul(h, param(p + "wk")), b, t);
+        NDArray v = heads(matMul(h, param(p + "wv")), b, t);
         if (config.qkNorm()) {
             q = rmsNorm(q);
             k = rmsNorm(k);
@@ -155,10 +174,48 @@ public final class Gpt implements AutoCloseable {
         Rope.Table rope = schedule.rope();
         q = rope.apply(q);
         k = rope.apply(k);
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(c.of(schedule.attnScale())); // [B,H,T,T]
-        scores = scores.add(mask((int) t, schedule.windows()[layer]));
-        NDArray y = scores.softmax(-1).matMul(v); // [B,H,T,hd]
-        return y.transpose(0, 2, 1, 3).reshape(b, t, config.attnDim()).matMul(param(p + "wo"));
+        int window = schedule.windows()[layer];
+        NDArray y = sdpa ? fusedAttention(q, k, v, (int) t, window, schedule.attnScale())
+                : plainAttention(q, k, v, (int) t, window, schedule.attnScale()); // [B,H,T,hd]
+        return matMul(y.transpose(0, 2, 1, 3).reshape(b, t, config.attnDim()), param(p + "wo"));
+    }
+
+    /** Attention as four ops; materialises the [B, H, T, T] scores. */
+    private NDArray plainAttention(NDArray q, NDArray k, NDArray v, int t, int window, double scale) {
+        NDArray scores = matMul(q, k.transpose(0, 1, 3, 2)).mul(c.of(scale)); // [B,H,T,T]
+        return matMul(scores.add(mask(t, window)).softmax(-1), v);
+    }
+
+    /** The same attention through libtorch's fused kernel: causal, or under the window's visibility mask. */
+    private NDArray fusedAttention(NDArray q, NDArray k, NDArray v, int t, int window, double scale) {
+        NDArray mask = window >= t ? null : visible(t, window);
+        if (!bfloat16) {
+            return Torch.scaledDotProductAttention(q, k, v, mask, scale);
+        }
+        NDArray y = Torch.scaledDotProductAttention(Torch.cast(q, true), Torch.cast(k, true), Torch.cast(v, true),
+                mask, scale);
+        return Torch.cast(y, false);
+    }
+
+    /**
+     * a·b in the compute precision. Under bfloat16 both operands are cast to bf16 (a master weight on the fly, as an
+     * op autograd records, so its gradient arrives in the master dtype) and the product back, so norms, softmax
+     * statistics and the residual stream stay in the master dtype. On a CPU without a fast bf16 GEMM the same
+     * numbers come from rounded float32 operands ({@link Torch#roundToBfloat16}).
+     */
+    private NDArray matMul(NDArray a, NDArray b) {
+        if (!bfloat16) {
+            return a.matMul(b);
+        }
+        if (!nativeBfloat16) {
+            return Torch.roundToBfloat16(Torch.roundToBfloat16(a).matMul(Torch.roundToBfloat16(b)));
+        }
+        return Torch.cast(Torch.cast(a, true).matMul(Torch.cast(b, true)), false);
+    }
+
+    /** Whether bf16 matmuls run as bf16 GEMMs (false: emulated in float32, see {@link #matMul}). */
+    public boolean nativeBfloat16() {
+        return nativeBfloat16;
     }
 
     private NDArray heads(NDArray x, long b, long t) {
@@ -167,9 +224,9 @@ public final class Gpt implements AutoCloseable {
 
     private NDArray mlp(NDArray h, int layer) {
         String p = "h." + layer + ".mlp.";
-        NDArray up = h.matMul(param(p + "w_up"));
+        NDArray up = matMul(h, param(p + "w_up"));
         NDArray act = config.reluSquared() ? up.getNDArrayInternal().relu().square() : gelu(up);
-        return act.matMul(param(p + "w_down"));
+        return matMul(act, param(p + "w_down"));
     }
 
     private NDArray gelu(NDArray x) {
@@ -211,6 +268,21 @@ public final class Gpt implements AutoCloseable {
             }
             NDArray a = manager.create(m, new Shape(t, t)).toType(dtype, false);
             NDScope.unregister(a); // model-lifetime cache, even when first built inside a step's scope
+            return a;
+        });
+    }
+
+    /** The same visibility as {@link #mask}, as booleans for the fused kernel (true: key j is visible from i). */
+    private NDArray visible(int t, int window) {
+        return visible.computeIfAbsent(t * 1_000_003 + window, k -> {
+            boolean[] m = new boolean[t * t];
+            for (int i = 0; i < t; i++) {
+                for (int j = Math.max(0, i - window + 1); j <= i; j++) {
+                    m[i * t + j] = true;
+                }
+            }
+            NDArray a = manager.create(m, new Shape(t, t));
+            NDScope.unregister(a);
             return a;
         });
     }
@@ -269,6 +341,7 @@ public final class Gpt implements AutoCloseable {
     public void close() {
         params.values().forEach(p -> p.value().close());
         masks.values().forEach(NDArray::close);
+        visible.values().forEach(NDArray::close);
         schedules.values().forEach(s -> s.rope().close());
         c.close();
     }

@@ -12,18 +12,31 @@ import java.util.Map;
  * memory is freed, so the peak is the larger of the two phases.
  *
  * @param micro sequences per forward/backward pass
- * @param elementBytes 4 for float32, 8 for float64
+ * @param elementBytes 4 for float32 (and bfloat16's master weights), 8 for float64
+ * @param computeCopies under bfloat16 compute, the matmul operands' copies autograd saves (bf16, or float32 where
+ *     bf16 GEMMs are emulated); 0 otherwise
  */
 public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long weights, long gradients,
                          long optimizerState, long activations, long attentionScores, long logits,
-                         long updateScratch) {
+                         long computeCopies, long updateScratch) {
 
-    /** The plan for {@code config} at {@code micro} sequences per pass, in the config's dtype. */
+    /** How matmul operands are held under {@code train.dtype}: not copied, bf16 copies, or rounded float32 copies. */
+    public enum Compute { MASTER, BFLOAT16, EMULATED_BFLOAT16 }
+
+    /** The plan for {@code config} at {@code micro} sequences per pass, in the config's dtype on its device. */
     public static MemoryPlan of(SpeedrunConfig config, int micro) {
-        return of(config.model(), micro, config.train().dtype().equals("float64") ? 8 : 4);
+        String dtype = config.train().dtype();
+        Compute compute = !dtype.equals("bfloat16") ? Compute.MASTER
+                : Devices.parse(config.train().device()).isGpu() || Torch.cpuHasFastBfloat16() ? Compute.BFLOAT16
+                : Compute.EMULATED_BFLOAT16;
+        return of(config.model(), micro, dtype.equals("float64") ? 8 : 4, compute);
     }
 
     public static MemoryPlan of(ModelConfig m, int micro, int elementBytes) {
+        return of(m, micro, elementBytes, Compute.MASTER);
+    }
+
+    public static MemoryPlan of(ModelConfig m, int micro, int elementBytes, Compute compute) {
         long e = elementBytes;
         long d = m.dModel();
         long v = m.vocabSize();
@@ -45,8 +58,23 @@ public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long we
         long outer = bt * d * (2 + (m.normAfterEmbedding() ? 1 : 0) + (m.logitSoftcap() > 0 ? 1 : 0));
         long cached = 2L * m.seqLen() * m.seqLen() + (long) m.seqLen() * m.headDim();
         long activations = e * (m.nLayers() * (blockD + blockA + blockM + blockRms) + outer + cached);
-        // the softmax of each layer's [B, H, T, T] scores is saved; the scaled and masked scores are freed
-        long scores = e * m.nLayers() * micro * m.nHeads() * (long) m.seqLen() * m.seqLen();
+        // plain: the softmax of each layer's [B, H, T, T] scores is saved, the scaled and masked scores are freed;
+        // fused: the kernel saves its output and one float32 log-sum-exp per query row
+        long scores = m.attention().equals("plain")
+                ? e * m.nLayers() * micro * m.nHeads() * (long) m.seqLen() * m.seqLen()
+                : m.nLayers() * (e * bt * m.attnDim() + 4L * micro * m.nHeads() * m.seqLen());
+        long copies = 0;
+        if (compute != Compute.MASTER) {
+            // each matmul saves its cast operands instead of the master-precision ones: the weights (hidden
+            // matrices and lm_head), per block the normalised input three times (q, k, v), the heads' output, the
+            // MLP's normalised input and its activation; bf16 attention saves bf16 q, k, v in place of the
+            // rotated float32 ones
+            long c = compute == Compute.BFLOAT16 ? 2 : 4;
+            long perBlock = c * (4 * bt * d + bt * m.attnDim() + bt * m.mlpDim())
+                    - e * (2 * bt * d + bt * m.attnDim() + bt * m.mlpDim())
+                    + (m.attention().equals("plain") ? 0 : (2 - e) * 3 * bt * m.attnDim() + (2 - e) * bt * m.attnDim());
+            copies = c * (muonParams + embedding) + m.nLayers() * perBlock;
+        }
         // log-softmax output (and the soft-cap's sigmoid) saved, then at backward's start two logits-sized
         // gradients in flight; the lm_head gradient is computed whole before it is added to the accumulated one
         long btv = bt * v;
@@ -56,7 +84,7 @@ public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long we
         long largestMatrix = Math.max(d * m.mlpDim(), d * m.attnDim());
         long scratch = e * 4 * Math.max(embedding, largestMatrix);
         return new MemoryPlan(m, micro, elementBytes, e * params, e * params, e * (2 * adamParams + muonParams),
-                activations, scores, logits, scratch);
+                activations, scores, logits, copies, scratch);
     }
 
     /** Model state: weights, their gradients and the optimizers' moments. */
@@ -66,7 +94,7 @@ public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long we
 
     /** The step's peak: the state plus the larger of a forward/backward pass and the optimizer update. */
     public long peak() {
-        return state() + Math.max(activations + attentionScores + logits, updateScratch);
+        return state() + Math.max(activations + attentionScores + logits + computeCopies, updateScratch);
     }
 
     /** The parts in print order, in bytes. */
@@ -78,6 +106,7 @@ public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long we
         parts.put("activations", activations);
         parts.put("attention scores", attentionScores);
         parts.put("logits", logits);
+        parts.put("compute copies", computeCopies);
         parts.put("update scratch", updateScratch);
         return parts;
     }

@@ -30,18 +30,21 @@ import java.util.Map;
  * @param windowPattern per layer, cycled and aligned to end at the last layer: S = short window, L = long window
  *     (e.g. "SSSL"); it ends with L
  * @param ropeRescale rescale the rotary frequencies and temperature at each growth of the long window (modded-nanogpt's YaRN)
+ * @param attention {@code sdpa} (default): libtorch's fused scaled-dot-product attention; {@code plain}: scores,
+ *     scale, mask and softmax as separate ops, materialising [B, H, T, T]. The same function either way.
  */
 public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, int headDim, int mlpRatio, int seqLen,
                           boolean normAfterEmbedding, boolean qkNorm, double ropeFraction, double ropeBase,
                           double attnScale, boolean reluSquared, boolean residualMix, boolean backout,
                           boolean zeroInit, double logitSoftcap, boolean slidingWindow, String windowPattern,
-                          boolean ropeRescale) implements java.io.Serializable {
+                          boolean ropeRescale, String attention) implements java.io.Serializable {
 
     public ModelConfig {
         headDim = headDim == 0 && nHeads > 0 ? dModel / nHeads : headDim;
         mlpRatio = mlpRatio == 0 ? 4 : mlpRatio;
         ropeBase = ropeBase == 0 ? 1024 : ropeBase;
         windowPattern = windowPattern == null ? "SSSL" : windowPattern;
+        attention = attention == null ? "sdpa" : attention;
         require(vocabSize >= 0 && vocabSize % 128 == 0, "model.vocab_size",
                 "must be a multiple of 128 (0: the tokenizer's padded vocabulary)", vocabSize);
         require(dModel > 0 && nLayers > 0 && nHeads > 0, "model.d_model/n_layers/n_heads", "must be > 0",
@@ -51,6 +54,8 @@ public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, in
         require(ropeFraction >= 0 && ropeFraction <= 1, "model.rope_fraction", "must be in [0, 1]", ropeFraction);
         require(attnScale > 0, "model.attn_scale", "must be > 0", attnScale);
         require(logitSoftcap >= 0, "model.logit_softcap", "must be >= 0", logitSoftcap);
+        require(attention.equals("sdpa") || attention.equals("plain"), "model.attention", "must be sdpa or plain",
+                attention);
         require(windowPattern.matches("[SL]*L"), "model.window_pattern",
                 "must be letters S and L ending with L (the last layer attends over the long window)", windowPattern);
     }

@@ -46,6 +46,11 @@ public record SpeedrunConfig(String name, ModelConfig model, TrainConfig train) 
         return new SpeedrunConfig(name, model, YamlConfig.with(train, changes));
     }
 
+    /** The same run with some {@code model} fields changed, named as in the YAML (e.g. {@code attention}). */
+    public SpeedrunConfig withModel(Map<String, ?> changes) {
+        return new SpeedrunConfig(name, YamlConfig.with(model, changes), train);
+    }
+
     public long parameters() {
         return model.parameters();
     }

@@ -34,7 +34,8 @@ import java.util.List;
  * @param windowBlock the long window grows in multiples of this many tokens, up to seq_len
  * @param seed model initialisation
  * @param device {@code cpu}, or a CUDA device: {@code gpu} (the first), {@code gpu:N} or {@code cuda:N}
- * @param dtype float32 (float64 for gradient checks)
+ * @param dtype the master weights' and optimizer state's precision, float32 (float64 for gradient checks), or
+ *     bfloat16: float32 master weights and optimizer state with the matmuls, attention and lm_head in bf16
  * @param evalEvery evaluate every K steps (0: only at the end)
  * @param evalSequences validation sequences per evaluation
  * @param peakFlops the device's peak FLOP/s, for MFU (e.g. 989e12 for an H100 in bf16)
@@ -74,7 +75,8 @@ public record TrainConfig(String tokenizer, double tokensPerParam, long trainTok
                 cooldownFraction);
         require(windowStart > 0 && windowBlock > 0, "train.window_start/window_block", "must be > 0",
                 windowStart + "/" + windowBlock);
-        require(dtype.equals("float32") || dtype.equals("float64"), "train.dtype", "must be float32 or float64", dtype);
+        require(dtype.equals("float32") || dtype.equals("bfloat16") || dtype.equals("float64"), "train.dtype",
+                "must be float32, bfloat16 or float64", dtype);
         require(Devices.isValidName(device), "train.device", "must be cpu, gpu, gpu:N or cuda:N", device);
         require(evalSequences >= 0, "train.eval_sequences", "must be >= 0", evalSequences);
     }

@@ -46,7 +46,8 @@ public final class Trainer implements AutoCloseable {
         Devices.requireTf32(config.train().device(), config.train().tf32(), System.getenv());
         this.manager = NDManager.newBaseManager(device, "PyTorch");
         DataType dtype = config.train().dtype().equals("float64") ? DataType.FLOAT64 : DataType.FLOAT32;
-        this.model = new Gpt(config.model(), manager, dtype, config.train().seed());
+        this.model = new Gpt(config.model(), manager, dtype, config.train().dtype().equals("bfloat16"),
+                config.train().seed());
         this.muon = new Muon(config.train().muonWeightDecay(), config.train().muonEps());
         this.adam = new Adam(config.train().adamBeta1(), config.train().adamBeta2(), config.train().adamEps(),
                 config.train().adamWeightDecay());

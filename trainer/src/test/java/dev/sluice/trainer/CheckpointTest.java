@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 class CheckpointTest {
@@ -39,9 +41,10 @@ class CheckpointTest {
         return rows;
     }
 
-    @Test
-    void resumingFromACheckpointGivesExactlyTheLossesOfARunThatNeverStopped() throws IOException {
-        SpeedrunConfig config = config();
+    @ParameterizedTest
+    @ValueSource(strings = {"float32", "bfloat16"}) // bf16 compute: the checkpoint holds the float32 master state
+    void resumingFromACheckpointGivesExactlyTheLossesOfARunThatNeverStopped(String dtype) throws IOException {
+        SpeedrunConfig config = config().withTrain(java.util.Map.of("dtype", dtype));
         Tokenizer gpt2 = Tokenizers.load("gpt2");
         List<Double> straight = new ArrayList<>();
         List<Double> resumed = new ArrayList<>();

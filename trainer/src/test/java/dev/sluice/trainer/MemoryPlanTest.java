@@ -3,6 +3,7 @@ package dev.sluice.trainer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.connectors.config.YamlConfig;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -50,12 +51,27 @@ class MemoryPlanTest {
                 capped.vocabSize(), capped.dModel(), capped.nLayers(), capped.nHeads(), capped.headDim(), capped.mlpRatio(),
                 capped.seqLen(), capped.normAfterEmbedding(), capped.qkNorm(), capped.ropeFraction(), capped.ropeBase(),
                 capped.attnScale(), capped.reluSquared(), capped.residualMix(), capped.backout(), capped.zeroInit(), 0,
-                capped.slidingWindow(), capped.windowPattern(), capped.ropeRescale()), TINY.train());
+                capped.slidingWindow(), capped.windowPattern(), capped.ropeRescale(), capped.attention()), TINY.train());
         long btv = 4L * TINY.model().seqLen() * TINY.model().vocabSize();
         assertTrue(capped.logitSoftcap() > 0);
         assertEquals(btv, MemoryPlan.of(TINY, 1).logits() - MemoryPlan.of(uncapped, 1).logits());
         assertEquals(List.of("weights", "gradients", "optimizer state", "activations", "attention scores", "logits",
-                "update scratch"), List.copyOf(MemoryPlan.of(TINY, 1).parts().keySet()));
-        assertTrue(Map.copyOf(MemoryPlan.of(TINY, 1).parts()).values().stream().allMatch(v -> v > 0));
+                "compute copies", "update scratch"), List.copyOf(MemoryPlan.of(TINY, 1).parts().keySet()));
+        assertEquals(0, MemoryPlan.of(TINY, 1).computeCopies(), "float32 compute copies nothing");
+    }
+
+    @Test
+    void fusedAttentionSavesRowsNotScoresAndBfloat16SavesItsOperands() {
+        ModelConfig fused = TINY.model();
+        ModelConfig plain = YamlConfig.with(fused, Map.of("attention", "plain"));
+        long t = fused.seqLen();
+        long plainScores = MemoryPlan.of(plain, 2, 4).attentionScores();
+        assertEquals(4L * fused.nLayers() * 2 * fused.nHeads() * t * t, plainScores);
+        assertTrue(MemoryPlan.of(fused, 2, 4).attentionScores() * 2 < plainScores);
+        long bf16 = MemoryPlan.of(fused, 2, 4, MemoryPlan.Compute.BFLOAT16).computeCopies();
+        long emulated = MemoryPlan.of(fused, 2, 4, MemoryPlan.Compute.EMULATED_BFLOAT16).computeCopies();
+        // at least the bf16 copy of every matrix weight; float32 copies when emulated
+        long castWeights = fused.matrixParameters() - (long) fused.vocabSize() * fused.dModel(); // wte is not cast
+        assertTrue(bf16 >= 2 * castWeights && emulated > bf16, bf16 + " / " + emulated);
     }
 }

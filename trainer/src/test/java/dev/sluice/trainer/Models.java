@@ -2,6 +2,7 @@ package dev.sluice.trainer;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.SplittableRandom;
 
@@ -13,7 +14,7 @@ final class Models {
     static ModelConfig small(boolean zeroInit, boolean backout, boolean residualMix, boolean slidingWindow,
                              String pattern, int layers) {
         return new ModelConfig(128, 16, layers, 2, 8, 4, 12, true, true, 0.5, 1024, 1.35, true, residualMix, backout,
-                zeroInit, 5.0, slidingWindow, pattern, true);
+                zeroInit, 5.0, slidingWindow, pattern, true, null);
     }
 
     static ModelConfig allFeatures() {
@@ -33,11 +34,13 @@ final class Models {
     static void perturb(Gpt model, long seed, double std) {
         SplittableRandom r = new SplittableRandom(seed);
         for (Gpt.Param p : model.parameters()) {
-            double[] v = p.value().toDoubleArray();
+            double[] v = p.value().toType(DataType.FLOAT64, false).toDoubleArray();
             for (int i = 0; i < v.length; i++) {
                 v[i] += std * (r.nextDouble() * 2 - 1);
             }
-            p.value().set(v);
+            try (NDArray noisy = p.value().getManager().create(v, p.value().getShape())) {
+                p.value().set(noisy.toType(p.value().getDataType(), false).toByteBuffer());
+            }
         }
     }
 }

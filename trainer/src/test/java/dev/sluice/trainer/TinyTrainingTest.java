@@ -1,5 +1,7 @@
 package dev.sluice.trainer;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -52,7 +54,7 @@ class TinyTrainingTest {
     }
 
     @Test
-    void validationLossFallsWellBelowTheUnigramBaseline() throws Exception {
+    void validationLossFallsWellBelowTheUnigramBaselineInFloat32AndBfloat16() throws Exception {
         Tokenizer gpt2 = Tokenizers.load("gpt2");
         List<String> docs = corpus();
         List<String> train = new ArrayList<>();
@@ -67,7 +69,16 @@ class TinyTrainingTest {
         List<int[]> valRows = TextRows.of(gpt2, val, seqLen).subList(0, 32);
 
         double unigram = unigramCrossEntropy(trainRows, valRows, config.model().vocabSize());
-        try (Trainer t = new Trainer(config, gpt2)) {
+        Trainer.EvalResult fp32 = train(config, gpt2, trainRows, valRows, unigram);
+        Trainer.EvalResult bf16 = train(config.withTrain(Map.of("dtype", "bfloat16")), gpt2, trainRows, valRows, unigram);
+        // the same data and seed: bf16 compute ends within 2% of float32's bits per byte
+        assertEquals(fp32.bitsPerByte(), bf16.bitsPerByte(), 0.02 * fp32.bitsPerByte(), "bf16 vs fp32 bpb");
+        assertNotEquals(fp32.bitsPerByte(), bf16.bitsPerByte(), "the bf16 run computed in bf16");
+    }
+
+    static Trainer.EvalResult train(SpeedrunConfig config, Tokenizer tokenizer, List<int[]> trainRows,
+                                    List<int[]> valRows, double unigram) throws Exception {
+        try (Trainer t = new Trainer(config, tokenizer)) {
             double before = t.evaluate(valRows, 16).loss();
             int next = 0;
             long rssAtStep10 = 0;
@@ -84,11 +95,13 @@ class TinyTrainingTest {
             }
             long rssAtEnd = residentKb();
             Trainer.EvalResult after = t.evaluate(valRows, 16);
-            System.out.printf("steps %d, val loss %.3f -> %.3f nats, unigram %.3f, bpb %.3f, RSS %d -> %d MB%n",
-                    t.step(), before, after.loss(), unigram, after.bitsPerByte(), rssAtStep10 >> 10, rssAtEnd >> 10);
+            System.out.printf("%s: steps %d, val loss %.3f -> %.3f nats, unigram %.3f, bpb %.4f, RSS %d -> %d MB%n",
+                    config.train().dtype(), t.step(), before, after.loss(), unigram, after.bitsPerByte(),
+                    rssAtStep10 >> 10, rssAtEnd >> 10);
             assertTrue(after.loss() < unigram - 0.5, "val loss " + after.loss() + " vs unigram " + unigram);
             assertTrue(after.bitsPerByte() > 0 && Double.isFinite(after.bitsPerByte()));
             assertTrue(rssAtEnd < rssAtStep10 * 1.15 + 150_000, "RSS " + rssAtStep10 + " kB -> " + rssAtEnd + " kB");
+            return after;
         }
     }
 

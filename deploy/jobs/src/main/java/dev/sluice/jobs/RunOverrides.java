@@ -8,7 +8,8 @@ import picocli.CommandLine.Option;
 
 /**
  * Overrides of a speedrun config for a smoke run of a real model on a small machine: the step count, the batch
- * schedule, the evaluation and the device. The model stays as configured.
+ * schedule, the evaluation, the device and the compute precision and attention kernel. The model's shape and
+ * features stay as configured.
  */
 public final class RunOverrides {
 
@@ -25,6 +26,13 @@ public final class RunOverrides {
 
     @Option(names = "--device", description = "cpu, gpu, gpu:N or cuda:N instead of the config's")
     String device;
+
+    @Option(names = "--dtype", description = "float32 or bfloat16 (bf16 compute, float32 master weights) instead of "
+            + "the config's")
+    String dtype;
+
+    @Option(names = "--attention", description = "sdpa (fused) or plain instead of the config's")
+    String attention;
 
     static final int SMOKE_EVAL_SEQUENCES = 2;
 
@@ -50,6 +58,10 @@ public final class RunOverrides {
         if (device != null) {
             train.put("device", device);
         }
-        return train.isEmpty() ? c : c.withTrain(train);
+        if (dtype != null) {
+            train.put("dtype", dtype);
+        }
+        SpeedrunConfig model = attention == null ? c : c.withModel(Map.of("attention", attention));
+        return train.isEmpty() ? model : model.withTrain(train);
     }
 }

@@ -198,20 +198,32 @@ class JobJarTest {
                 List.of(FLINK_LIB, DJL_LIB));
         try {
             withDjl.startFlink(1);
-            Path out = dir.resolve("via-jar");
-            String jobId = run(withDjl, upload(withDjl, JOB_JAR), List.of("train", "--config",
-                    Micro.file().toString(), "--dataset", data.dataset(), "--bootstrap-servers", kafka.bootstrapServers(),
-                    "--out", out.toString(), "--checkpoint-interval-ms", "1000"));
-            awaitFinished(withDjl, jobId);
-            List<StepMetrics> expected = MetricsLog.read(Path.of(reference.outDir()));
-            List<StepMetrics> actual = MetricsLog.read(out);
-            assertEquals(12, expected.size());
-            assertEquals(expected.size(), actual.size());
-            for (int i = 0; i < expected.size(); i++) {
-                assertEquals(expected.get(i).loss(), actual.get(i).loss(), "loss at step " + i);
-                assertEquals(expected.get(i).seqIdHash(), actual.get(i).seqIdHash(), "sequences of step " + i);
+            String jar = upload(withDjl, JOB_JAR);
+            // twice: the second job gets a new user-code class loader in the same TaskManager, as a restart does,
+            // and must find DJL's libtorch and the bridge's JNI library already loaded, not load them again
+            for (String run : List.of("via-jar", "via-jar-again")) {
+                Path out = dir.resolve(run);
+                String jobId = run(withDjl, jar, List.of("train", "--config", Micro.file().toString(), "--dataset",
+                        data.dataset(), "--bootstrap-servers", kafka.bootstrapServers(), "--out", out.toString(),
+                        "--checkpoint-interval-ms", "1000"));
+                awaitFinished(withDjl, jobId);
+                List<StepMetrics> expected = MetricsLog.read(Path.of(reference.outDir()));
+                List<StepMetrics> actual = MetricsLog.read(out);
+                assertEquals(12, expected.size());
+                assertEquals(expected.size(), actual.size());
+                for (int i = 0; i < expected.size(); i++) {
+                    assertEquals(expected.get(i).loss(), actual.get(i).loss(), run + ": loss at step " + i);
+                    assertEquals(expected.get(i).seqIdHash(), actual.get(i).seqIdHash(), run + ": sequences of step " + i);
+                }
+                assertEquals(Results.read(Path.of(reference.outDir())).info().evalBpb(),
+                        Results.read(out).info().evalBpb());
             }
-            assertEquals(Results.read(Path.of(reference.outDir())).info().evalBpb(), Results.read(out).info().evalBpb());
+            long pid = withDjl.process("taskmanager-1").orElseThrow().pid();
+            List<String> maps = Files.readAllLines(Path.of("/proc/" + pid + "/maps"));
+            for (String library : List.of("libtorch_cpu.so", "libc10.so", "libjnitorch.so")) {
+                assertEquals(1, maps.stream().map(l -> l.substring(l.lastIndexOf(' ') + 1))
+                        .filter(f -> f.endsWith("/" + library)).distinct().count(), library + " mapped once");
+            }
         } finally {
             withDjl.stop();
         }
