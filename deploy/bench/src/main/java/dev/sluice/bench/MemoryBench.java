@@ -52,20 +52,8 @@ public final class MemoryBench {
     public static Result measure(Path config, int micro) throws IOException, InterruptedException {
         Path out = Files.createTempFile("sluice-memory", ".txt");
         try {
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch", "-XX:TieredStopAtLevel=1", "-cp",
-                    System.getProperty("java.class.path")));
-            for (String property : List.of("sluice.home", "sluice.log", "ai.djl.offline")) {
-                if (System.getProperty(property) != null) {
-                    command.add("-D" + property + "=" + System.getProperty(property));
-                }
-            }
-            command.addAll(List.of(MemoryBench.class.getName(), config.toString(), Integer.toString(micro),
-                    out.toString()));
-            Process p = new ProcessBuilder(command).inheritIO().start();
-            if (p.waitFor() != 0) {
-                throw new IllegalStateException("memory probe for " + config + " exited with " + p.exitValue());
-            }
+            ChildJvm.run(MemoryBench.class, List.of("-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch", "-XX:TieredStopAtLevel=1"),
+                    config.toString(), Integer.toString(micro), out.toString());
             String[] f = Files.readString(out).trim().split(" ");
             return new Result(f[0], micro, Long.parseLong(f[1]), Long.parseLong(f[2]));
         } finally {

@@ -54,21 +54,8 @@ public final class ShardBench {
                     """.formatted(tokenizer, SEQ_LEN, parallelism, dir));
             PipelineConfig pipeline = YamlConfig.load(config, PipelineConfig.class);
             Path out = dir.resolve("summary.json");
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString()));
-            // this JVM's flags (module opens for Arrow, sluice.home, logging) with the heap under test instead
-            for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-                if (!arg.startsWith("-Xmx") && !arg.startsWith("-Xms")) {
-                    command.add(arg);
-                }
-            }
-            command.addAll(List.of("-Xmx" + heap, "-cp", System.getProperty("java.class.path")));
-            command.addAll(List.of(ShardBench.class.getName(), config.toString(), out.toString()));
             long start = System.nanoTime();
-            Process p = new ProcessBuilder(command).inheritIO().start();
-            if (p.waitFor() != 0) {
-                throw new IllegalStateException("the pipeline's JVM exited with " + p.exitValue());
-            }
+            ChildJvm.run(ShardBench.class, List.of("-Xmx" + heap), config.toString(), out.toString());
             double seconds = (System.nanoTime() - start) / 1e9;
             JsonNode child = JSON.readTree(out.toFile());
             JsonNode train = child.get("summary").get("topics").get(pipeline.contract().topic("train"));

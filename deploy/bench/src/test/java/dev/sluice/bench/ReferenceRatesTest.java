@@ -61,10 +61,23 @@ class ReferenceRatesTest {
     void sendsEveryFullBatchToKafka() throws Exception {
         List<String> texts = documents();
         int[] stream = texts.stream().flatMapToInt(t -> Arrays.stream(GPT2.encode(t))).toArray();
+        // the span is timed: on a loaded host half a second may not fill one batch, so a longer span is tried then
+        for (double seconds = 0.5; ; seconds *= 4) {
+            if (producesFullBatches(shard(texts), stream, seconds) || seconds > 10) {
+                return;
+            }
+        }
+    }
+
+    /** False if the span was too short to fill a batch; otherwise checks the batches and returns true. */
+    private static boolean producesFullBatches(Path shard, int[] stream, double seconds) throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(0)) {
             Properties p = new Properties();
             p.put("bootstrap.servers", kafka.bootstrapServers());
-            var rate = ReferenceRates.readTokenizeAndProduce(GPT2, List.of(shard(texts)), 1, 0.5, p);
+            var rate = ReferenceRates.readTokenizeAndProduce(GPT2, List.of(shard), 1, seconds, p);
+            if (rate.tokens() < ReferenceRates.BATCH_TOKENS && seconds <= 10) {
+                return false;
+            }
 
             try (var consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
                 var tp = new TopicPartition(ReferenceRates.TOPIC, 0);
@@ -81,5 +94,6 @@ class ReferenceRatesTest {
                 assertArrayEquals(expected, ids, "the first batch holds the shard's ids in order, shard after shard");
             }
         }
+        return true;
     }
 }

@@ -20,7 +20,9 @@ import picocli.CommandLine.Parameters;
                 + "tokenizer on the same text.",
                 "pipeline: end-to-end tokens/s of the TokenizeJob (shards to committed Kafka batches) vs the bare "
                         + "tokenizer on the same text and cores.",
-                "trainer: trainer FLOP/s vs plain matmul FLOP/s on the model's lm_head shape, same process.",
+                "trainer: step time, FLOP/s and peak memory with plain and fused (sdpa) attention in float32 and "
+                        + "bfloat16, tiny and 150m (or --config), each in its own JVM; vs plain matmul FLOP/s on the "
+                        + "model's lm_head shape measured around the steps.",
                 "datawait: the speedrun (pipeline and trainer together on this machine); the trainer's data-wait "
                         + "fraction per step.",
                 "memory: the memory planner's predicted peak vs the peak measured in a fresh JVM, micro, tiny and "
@@ -61,10 +63,10 @@ final class BenchCommand implements Callable<Integer> {
     Path speedrun = Path.of("tiny");
     boolean speedrunGiven;
 
-    @Option(names = "--steps", defaultValue = "5", description = "trainer: measured steps (after 2 warm-up steps)")
+    @Option(names = "--steps", defaultValue = "3", description = "trainer: measured steps (after 1 warm-up step)")
     int steps;
 
-    @Option(names = "--batch", defaultValue = "0", description = "trainer: sequences per step (0: the config's first)")
+    @Option(names = "--batch", defaultValue = "0", description = "trainer: sequences per step (0: the config's first phase, at most 2,048 tokens)")
     int batch;
 
     @Option(names = "--micro-batch", defaultValue = "-1",
@@ -86,7 +88,8 @@ final class BenchCommand implements Callable<Integer> {
         return switch (what) {
             case "tokenizer" -> TokenizerBenchmark.run(dir, maxMb, repeats);
             case "pipeline" -> PipelineBench.run(dir, tokenizer, epochs, parallelism);
-            case "trainer" -> TrainerBench.run(speedrun, steps, batch, microBatch);
+            case "trainer" -> TrainerBench.run(speedrunGiven ? List.of(speedrun) : List.of(Path.of("tiny"),
+                    Path.of("150m")), steps, batch, microBatch);
             case "datawait" -> DataWaitBench.run(speedrun);
             case "shards" -> ShardBench.run(shards, shardMb, heap, tokenizer, parallelism);
             case "memory" -> MemoryBench.run(speedrunGiven ? List.of(speedrun) : List.of(Path.of("micro"),
