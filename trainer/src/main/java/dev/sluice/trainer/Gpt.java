@@ -192,6 +192,10 @@ public final class Gpt implements AutoCloseable {
         if (!bfloat16) {
             return Torch.scaledDotProductAttention(q, k, v, mask, scale);
         }
+        if (!nativeBfloat16) { // bf16 attention's backward is as slow as its GEMMs there: round, as matMul does
+            return Torch.roundToBfloat16(Torch.scaledDotProductAttention(Torch.roundToBfloat16(q),
+                    Torch.roundToBfloat16(k), Torch.roundToBfloat16(v), mask, scale));
+        }
         NDArray y = Torch.scaledDotProductAttention(Torch.cast(q, true), Torch.cast(k, true), Torch.cast(v, true),
                 mask, scale);
         return Torch.cast(y, false);

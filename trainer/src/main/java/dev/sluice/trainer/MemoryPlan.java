@@ -67,12 +67,12 @@ public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long we
         if (compute != Compute.MASTER) {
             // each matmul saves its cast operands instead of the master-precision ones: the weights (hidden
             // matrices and lm_head), per block the normalised input three times (q, k, v), the heads' output, the
-            // MLP's normalised input and its activation; bf16 attention saves bf16 q, k, v in place of the
-            // rotated float32 ones
+            // MLP's normalised input and its activation; fused attention saves its cast q, k, v and output in
+            // place of the float32 ones
             long c = compute == Compute.BFLOAT16 ? 2 : 4;
             long perBlock = c * (4 * bt * d + bt * m.attnDim() + bt * m.mlpDim())
                     - e * (2 * bt * d + bt * m.attnDim() + bt * m.mlpDim())
-                    + (m.attention().equals("plain") ? 0 : (2 - e) * 3 * bt * m.attnDim() + (2 - e) * bt * m.attnDim());
+                    + (m.attention().equals("plain") ? 0 : (c - e) * 4 * bt * m.attnDim());
             copies = c * (muonParams + embedding) + m.nLayers() * perBlock;
         }
         // log-softmax output (and the soft-cap's sigmoid) saved, then at backward's start two logits-sized

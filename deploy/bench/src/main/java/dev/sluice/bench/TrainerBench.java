@@ -124,7 +124,7 @@ public final class TrainerBench {
         r.put("dtype", args[2]);
         r.put("bfloat16_matmuls", args[2].equals("bfloat16") ? (nativeBfloat16 ? "native" : "emulated") : "none");
         r.put("sequences", batch);
-        r.put("micro_batch", micro > 0 ? micro : batch);
+        r.put("micro_batch", micro > 0 ? Math.min(micro, batch) : batch);
         r.put("seq_len", seqLen);
         r.put("step_seconds", best.seconds());
         r.put("optimizer_seconds", best.optimizerSeconds());
