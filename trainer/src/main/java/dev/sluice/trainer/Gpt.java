@@ -189,32 +189,28 @@ public final class Gpt implements AutoCloseable {
     /** The same attention through libtorch's fused kernel: causal, or under the window's visibility mask. */
     private NDArray fusedAttention(NDArray q, NDArray k, NDArray v, int t, int window, double scale) {
         NDArray mask = window >= t ? null : visible(t, window);
-        if (!bfloat16) {
-            return Torch.scaledDotProductAttention(q, k, v, mask, scale);
-        }
-        if (!nativeBfloat16) { // bf16 attention's backward is as slow as its GEMMs there: round, as matMul does
-            return Torch.roundToBfloat16(Torch.scaledDotProductAttention(Torch.roundToBfloat16(q),
-                    Torch.roundToBfloat16(k), Torch.roundToBfloat16(v), mask, scale));
-        }
-        NDArray y = Torch.scaledDotProductAttention(Torch.cast(q, true), Torch.cast(k, true), Torch.cast(v, true),
-                mask, scale);
-        return Torch.cast(y, false);
+        return fromCompute(Torch.scaledDotProductAttention(toCompute(q), toCompute(k), toCompute(v), mask, scale));
+    }
+
+    /** a·b in the compute precision. */
+    private NDArray matMul(NDArray a, NDArray b) {
+        return fromCompute(toCompute(a).matMul(toCompute(b)));
     }
 
     /**
-     * a·b in the compute precision. Under bfloat16 both operands are cast to bf16 (a master weight on the fly, as an
-     * op autograd records, so its gradient arrives in the master dtype) and the product back, so norms, softmax
-     * statistics and the residual stream stay in the master dtype. On a CPU without a fast bf16 GEMM the same
-     * numbers come from rounded float32 operands ({@link Torch#roundToBfloat16}).
+     * An operand of a matmul or of attention in the compute precision. Under bfloat16 it is cast to bf16 (a master
+     * weight on the fly, as an op autograd records, so its gradient arrives in the master dtype) and the result cast
+     * back by {@link #fromCompute}, so norms, softmax statistics and the residual stream stay in the master dtype.
+     * On a CPU without a fast bf16 GEMM (whose bf16 attention backward is as slow) the same numbers come from
+     * operands rounded to bf16 but kept in float32 ({@link Torch#roundToBfloat16}).
      */
-    private NDArray matMul(NDArray a, NDArray b) {
-        if (!bfloat16) {
-            return a.matMul(b);
-        }
-        if (!nativeBfloat16) {
-            return Torch.roundToBfloat16(Torch.roundToBfloat16(a).matMul(Torch.roundToBfloat16(b)));
-        }
-        return Torch.cast(Torch.cast(a, true).matMul(Torch.cast(b, true)), false);
+    private NDArray toCompute(NDArray x) {
+        return !bfloat16 ? x : nativeBfloat16 ? Torch.cast(x, true) : Torch.roundToBfloat16(x);
+    }
+
+    /** A result of {@link #toCompute}'s operands, back in the master dtype (rounded as a bf16 result would be). */
+    private NDArray fromCompute(NDArray y) {
+        return !bfloat16 ? y : nativeBfloat16 ? Torch.cast(y, false) : Torch.roundToBfloat16(y);
     }
 
     /** Whether bf16 matmuls run as bf16 GEMMs (false: emulated in float32, see {@link #matMul}). */
