@@ -56,9 +56,16 @@ public final class TrainRunner {
                 LOG.info("TrainJob stopped with a savepoint: {}",
                         client.stopWithSavepoint(false, savepoint, SavepointFormatType.CANONICAL).get());
             } catch (ExecutionException e) {
-                if (!client.getJobStatus().get().isGloballyTerminalState()) {
-                    LOG.warn("no savepoint of the finished TrainJob ({}); cancelling it", e.getCause().toString());
+                // the schedule is done and results.json written; what is lost is the savepoint, so say why and
+                // make sure the job is gone (a failed stop can also end the job on its own, racing the cancel)
+                LOG.warn("no savepoint of the finished TrainJob ({}); cancelling it", e.getCause().toString());
+                try {
                     client.cancel().get();
+                } catch (ExecutionException cancel) {
+                    if (!client.getJobStatus().get().isGloballyTerminalState()) {
+                        throw cancel;
+                    }
+                    LOG.warn("the TrainJob ended as {} after its failed savepoint", client.getJobStatus().get());
                 }
             }
         }

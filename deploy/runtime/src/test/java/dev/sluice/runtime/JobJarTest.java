@@ -179,7 +179,7 @@ class JobJarTest {
                 Path.of("../../configs/speedrun/tiny.yaml").toAbsolutePath().toString(), "--bootstrap-servers",
                 kafka.bootstrapServers())));
         assertTrue(r.statusCode() >= 400, r.body());
-        assertTrue(r.body().contains("needs DJL on the Flink cluster's class path"), r.body());
+        assertTrue(r.body().contains("needs DJL and JavaCPP on the Flink cluster's class path"), r.body());
     }
 
     @Test
