@@ -9,6 +9,7 @@ import dev.sluice.jobs.Speedruns;
 import dev.sluice.tokenizer.Tokenizers;
 import dev.sluice.trainer.MemoryPlan;
 import dev.sluice.trainer.SpeedrunConfig;
+import dev.sluice.trainer.Torch;
 import dev.sluice.trainer.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -87,9 +88,11 @@ public final class MemoryBench {
     /**
      * Starts what the first training step would otherwise start inside the measurement and keep for the life of
      * the process: the intra-op thread pool and its per-thread buffers (an op large enough to run in parallel),
-     * and autograd's engine (one backward pass). Its tensors are small next to any model's.
+     * autograd's engine (one backward pass) and the bridge's JNI library with its preloads. Its tensors
+     * are small next to any model's.
      */
     private static void warmUp() {
+        Torch.load();
         try (NDManager m = NDManager.newBaseManager("PyTorch");
              GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
             NDArray x = m.ones(new Shape(256, 256));
