@@ -109,7 +109,7 @@ public final class Torch {
      * for causal and masked inputs). {@code visible} is a boolean [T, T] mask (true: the key is visible), or null
      * for plain causal attention.
      */
-    static NDArray scaledDotProductAttention(NDArray q, NDArray k, NDArray v, NDArray visible, double scale) {
+    public static NDArray scaledDotProductAttention(NDArray q, NDArray k, NDArray v, NDArray visible, double scale) {
         // the views and optionals are closed at once: each holds a reference to its tensor until freed
         try (Tensor tq = view(q); Tensor tk = view(k); Tensor tv = view(v); Tensor tm = visible == null ? null
                 : view(visible); TensorOptional mask = tm == null ? new TensorOptional() : new TensorOptional(tm);
