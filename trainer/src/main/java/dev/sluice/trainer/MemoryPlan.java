@@ -73,7 +73,10 @@ public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long we
             long perBlock = c * (4 * bt * d + bt * m.attnDim() + bt * m.mlpDim())
                     - e * (2 * bt * d + bt * m.attnDim() + bt * m.mlpDim())
                     + (m.attention().equals("plain") ? 0 : (c - e) * 4 * bt * m.attnDim());
-            copies = c * (muonParams + embedding) + m.nLayers() * perBlock;
+            // and the logits pass through the cast once more: while the product becomes its rounded copy, the
+            // product and its bf16 form are alive beside it (the product is bf16 already when bf16 is native)
+            long logitsCast = (compute == Compute.BFLOAT16 ? 2 : 4 + 2) * bt * v;
+            copies = c * (muonParams + embedding) + m.nLayers() * perBlock + logitsCast;
         }
         // log-softmax output (and the soft-cap's sigmoid) saved, then at backward's start two logits-sized
         // gradients in flight; the lm_head gradient is computed whole before it is added to the accumulated one
