@@ -60,11 +60,6 @@ public final class Torch {
         loaded = true;
     }
 
-    /** Whether the bridge is loaded in this process (for {@code sluice doctor}). */
-    public static synchronized boolean isLoaded() {
-        return loaded;
-    }
-
     /** The distinct files named {@code name} mapped into this process (Linux; empty elsewhere). */
     public static List<String> mappedCopies(String name) {
         Path maps = Path.of("/proc/self/maps");
