@@ -209,8 +209,9 @@ public final class Checkpoint {
         } catch (EOFException e) {
             throw new IOException(where + " ends early: it is truncated or not a Sluice checkpoint", e);
         }
-        if (!h.config().equals(trainer.config())) {
-            throw new IOException(where + " was written for another config than the trainer's:\n  " + h.config()
+        if (!h.config().withoutPlacement().equals(trainer.config().withoutPlacement())) {
+            throw new IOException(where + " was written for another config than the trainer's (devices aside):\n  "
+                    + h.config()
                     + "\n  " + trainer.config());
         }
         Map<String, NDArray> tensors = tensorsOf(trainer, h.step() > 0);

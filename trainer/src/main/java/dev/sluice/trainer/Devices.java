@@ -3,7 +3,10 @@ package dev.sluice.trainer;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.util.cuda.CudaUtils;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Device names as configs write them ({@code cpu}, {@code gpu}, {@code gpu:N}, {@code cuda:N}) mapped to DJL's
@@ -27,6 +30,35 @@ public final class Devices {
         }
         int colon = name.indexOf(':');
         return Device.gpu(colon < 0 ? 0 : Integer.parseInt(name.substring(colon + 1)));
+    }
+
+    /** In {@code train.devices}: every CUDA device PyTorch sees on this host. */
+    public static final String ALL_GPUS = "gpu:*";
+
+    /**
+     * The devices a trainer's replicas run on, first the one holding the master weights and optimizer state:
+     * {@code train.devices} resolved on this host ({@value #ALL_GPUS} expanded), else {@code train.device} alone.
+     */
+    public static List<Device> requireAll(TrainConfig train) {
+        if (train.devices().isEmpty()) {
+            return List.of(require(train.device()));
+        }
+        if (train.devices().equals(List.of(ALL_GPUS))) {
+            Engine engine = Engine.getEngine("PyTorch");
+            int gpus = engine.getGpuCount();
+            if (gpus == 0) {
+                throw new IllegalStateException("train.devices [gpu:*]: PyTorch sees no CUDA device on this host "
+                        + "(engine " + engine.getVersion() + "); see docs/gpu.md");
+            }
+            return IntStream.range(0, gpus).mapToObj(Device::gpu).toList();
+        }
+        List<Device> devices = train.devices().stream().map(Devices::require).toList();
+        List<Device> gpus = devices.stream().filter(Device::isGpu).toList();
+        if (gpus.size() != new HashSet<>(gpus).size()) {
+            // two replicas on one card only halve its memory; the CPU may repeat (it runs the same math, for tests)
+            throw new IllegalStateException("train.devices " + train.devices() + " lists a GPU twice");
+        }
+        return devices;
     }
 
     /** The device, after checking that the PyTorch engine loaded in this JVM can use it. */
@@ -64,6 +96,11 @@ public final class Devices {
                     + (tf32 ? "export " + TF32_VARIABLE + "=1" : "unset " + TF32_VARIABLE)
                     + " for the trainer (bin/sluice and deploy/kubernetes set it to 1), or set train.tf32: " + set);
         }
+    }
+
+    /** The memory in use on a GPU (the whole card's, as CUDA reports it); -1 for the CPU, which DJL does not report. */
+    public static long memoryInUse(Device device) {
+        return device.isGpu() ? CudaUtils.getGpuMemory(device).getUsed() : -1;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.sluice.trainer;
 import dev.sluice.connectors.config.YamlConfig;
 import dev.sluice.tokenizer.Tokenizers;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -49,6 +50,14 @@ public record SpeedrunConfig(String name, ModelConfig model, TrainConfig train) 
     /** The same run with some {@code model} fields changed, named as in the YAML (e.g. {@code attention}). */
     public SpeedrunConfig withModel(Map<String, ?> changes) {
         return new SpeedrunConfig(name, YamlConfig.with(model, changes), train);
+    }
+
+    /**
+     * The run with where it trains left out ({@code train.device} and {@code train.devices} reset): the part a
+     * checkpoint must match, so that state written on N devices restores on one, or on the CPU.
+     */
+    public SpeedrunConfig withoutPlacement() {
+        return withTrain(Map.of("device", "cpu", "devices", List.of()));
     }
 
     public long parameters() {

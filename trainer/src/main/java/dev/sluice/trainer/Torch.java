@@ -100,6 +100,17 @@ public final class Torch {
     }
 
     /**
+     * Copies {@code source} into {@code target} in place, across devices if they differ (a peer copy between GPUs).
+     * DJL copies between arrays only through a host buffer; libtorch's {@code copy_} does not. Call with grad mode
+     * off when {@code target} is a weight: autograd refuses in-place writes to a leaf that requires gradients.
+     */
+    static void copyInto(NDArray target, NDArray source) {
+        try (Tensor t = view(target); Tensor s = view(source)) {
+            t.copy_(s);
+        }
+    }
+
+    /**
      * softmax(q·kᵀ·scale + mask)·v over [B, H, T, hd] inputs, fused (libtorch picks its flash-attention kernel on CPU
      * for causal and masked inputs). {@code visible} is a boolean [T, T] mask (true: the key is visible), or null
      * for plain causal attention.

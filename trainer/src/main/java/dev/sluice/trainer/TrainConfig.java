@@ -34,6 +34,10 @@ import java.util.List;
  * @param windowBlock the long window grows in multiples of this many tokens, up to seq_len
  * @param seed model initialisation
  * @param device {@code cpu}, or a CUDA device: {@code gpu} (the first), {@code gpu:N} or {@code cuda:N}
+ * @param devices data parallelism over this host's devices: one model replica per device, each step's micro-batches
+ *     spread over them, gradients summed on the first, where the optimizers run ({@code [gpu:0, gpu:1]}, or
+ *     {@code [gpu:*]} for every visible GPU; {@code [cpu, cpu]} runs the same math on the CPU). Empty: {@code device}
+ *     alone. The first device is {@code device}.
  * @param dtype the master weights' and optimizer state's precision, float32 (float64 for gradient checks), or
  *     bfloat16: float32 master weights and optimizer state with the matmuls, attention and lm_head in bf16
  * @param evalEvery evaluate every K steps (0: only at the end)
@@ -47,14 +51,23 @@ public record TrainConfig(String tokenizer, double tokensPerParam, long trainTok
                           int muonMomentumWarmupSteps, double muonWeightDecay, double muonEps, double adamLr,
                           double embeddingLrMultiplier, double scalarLrMultiplier, double adamBeta1, double adamBeta2,
                           double adamEps, double adamWeightDecay, double adamGradClip, double cooldownFraction,
-                          int windowStart, int windowBlock, long seed, String device, String dtype, int evalEvery,
+                          int windowStart, int windowBlock, long seed, String device, List<String> devices,
+                          String dtype, int evalEvery,
                           int evalSequences, double peakFlops, Boolean tf32)
         implements java.io.Serializable {
 
     public TrainConfig {
         tokenizer = tokenizer == null ? "marin" : tokenizer;
         batchSchedule = batchSchedule == null ? List.of(8, 16, 24) : List.copyOf(batchSchedule);
-        device = device == null ? "cpu" : device;
+        devices = devices == null ? List.of() : List.copyOf(devices);
+        require(devices.stream().allMatch(d -> Devices.isValidName(d) || d.equals(Devices.ALL_GPUS)),
+                "train.devices", "must list cpu, gpu, gpu:N, cuda:N or gpu:*", devices);
+        require(!devices.contains(Devices.ALL_GPUS) || devices.size() == 1, "train.devices",
+                "gpu:* stands for every GPU and comes alone", devices);
+        String first = devices.isEmpty() ? null : devices.get(0).equals(Devices.ALL_GPUS) ? "gpu:0" : devices.get(0);
+        require(device == null || first == null || !Devices.isValidName(device) || Devices.parse(device).equals(Devices.parse(first)),
+                "train.device", "must be the first of train.devices (" + first + ") when both are set", device);
+        device = device != null ? device : first != null ? first : "cpu";
         dtype = dtype == null ? "float32" : dtype;
         muonEps = muonEps == 0 ? 1e-7 : muonEps;
         tf32 = tf32 == null || tf32;

@@ -11,6 +11,8 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.sluice.tokenizer.Tokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -20,9 +22,13 @@ import java.util.List;
  */
 public final class Trainer implements AutoCloseable {
 
-    /** What one step did. */
+    /**
+     * What one step did. {@code deviceSeconds} holds, per device, the time the step's forward/backward passes kept
+     * the host on that device's work: launching it and waiting for its losses (on the CPU: computing it).
+     */
     public record StepResult(int step, double loss, double lrMultiplier, double muonMomentum, int sequences,
-                             int longWindow, long tokens, double seconds, double optimizerSeconds) {}
+                             int longWindow, long tokens, double seconds, double optimizerSeconds,
+                             List<Double> deviceSeconds) {}
 
     /** Mean loss (nats per token) and bits per byte over some rows. */
     public record EvalResult(double loss, double bitsPerByte, long tokens, long bytes) {}
@@ -34,6 +40,7 @@ public final class Trainer implements AutoCloseable {
     private final Schedules schedules;
     private final NDManager manager;
     private final Gpt model;
+    private final Replicas replicas;
     private final Muon muon;
     private final Adam adam;
     private final int[] tokenBytes;
@@ -42,12 +49,13 @@ public final class Trainer implements AutoCloseable {
     public Trainer(SpeedrunConfig config, Tokenizer tokenizer) {
         this.config = config;
         this.schedules = config.schedules();
-        Device device = Devices.require(config.train().device());
+        List<Device> devices = Devices.requireAll(config.train());
         Devices.requireTf32(config.train().device(), config.train().tf32(), System.getenv());
-        this.manager = NDManager.newBaseManager(device, "PyTorch");
+        this.manager = NDManager.newBaseManager(devices.get(0), "PyTorch");
         DataType dtype = config.train().dtype().equals("float64") ? DataType.FLOAT64 : DataType.FLOAT32;
-        this.model = new Gpt(config.model(), manager, dtype, config.train().dtype().equals("bfloat16"),
-                config.train().seed());
+        boolean bfloat16 = config.train().dtype().equals("bfloat16");
+        this.model = new Gpt(config.model(), manager, dtype, bfloat16, config.train().seed());
+        this.replicas = new Replicas(model, devices, dtype, bfloat16, config.train().seed());
         this.muon = new Muon(config.train().muonWeightDecay(), config.train().muonEps());
         this.adam = new Adam(config.train().adamBeta1(), config.train().adamBeta2(), config.train().adamEps(),
                 config.train().adamWeightDecay());
@@ -70,6 +78,11 @@ public final class Trainer implements AutoCloseable {
         return config;
     }
 
+    /** The devices the step runs on, the master's first (one unless {@code train.devices} lists more). */
+    public List<Device> devices() {
+        return replicas.devices();
+    }
+
     /** Sequences the next step wants (the batch-size schedule). */
     public int nextBatchSize() {
         return schedules.batchSequences(step);
@@ -88,11 +101,13 @@ public final class Trainer implements AutoCloseable {
         int window = windows[windows.length - 1];
         double loss;
         long optimizerStart;
+        double[] deviceSeconds = new double[replicas.size()];
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            AttentionSchedule attention = model.schedule(config.model().seqLen(), windows);
-            loss = accumulateGradients(rows, attention);
+            replicas.broadcastWeights();
+            loss = accumulateGradients(rows, windows, deviceSeconds);
             Autograd.off(); // the collector restores the thread's previous mode, which may be on
+            replicas.sumGradientsIntoMaster();
             optimizerStart = System.nanoTime();
             applyUpdates(lrMult, momentum);
         }
@@ -101,34 +116,59 @@ public final class Trainer implements AutoCloseable {
         }
         StepResult r = new StepResult(step, loss, lrMult, momentum, rows.size(), window,
                 (long) rows.size() * config.model().seqLen(), (System.nanoTime() - start) / 1e9,
-                (System.nanoTime() - optimizerStart) / 1e9);
+                (System.nanoTime() - optimizerStart) / 1e9, Arrays.stream(deviceSeconds).boxed().toList());
         step++;
         return r;
     }
 
     /**
-     * Forward and backward over {@code rows} in micro-batches; the parameters' gradients accumulate to those of the
-     * mean loss over all rows, which is returned.
+     * Forward and backward over {@code rows} in micro-batches, micro-batch k on replica k mod N; each replica's
+     * gradients accumulate to those of its rows' share of the mean loss over all rows, which is returned.
+     *
+     * <p>DJL's PyTorch engine allows one gradient collector per JVM at a time, so every replica's passes run under
+     * one collector on this thread (trainers sharing a JVM, an A/B in one MiniCluster, take turns per step). That
+     * still keeps N GPUs busy: CUDA kernels are queued, not waited for, so forward and backward of micro-batch k
+     * return once their kernels are launched and the host moves on to k+1 on the next device while k runs. Nothing
+     * reads a result until every micro-batch is launched (the losses are read last), so the devices run side by side
+     * and the host waits once per step. Round-robin rather than a contiguous block per device: every device gets its
+     * first work after one launch, not after another device's whole share.
      */
-    private double accumulateGradients(List<int[]> rows, AttentionSchedule attention) {
-        int micro = config.train().microBatch() > 0 ? config.train().microBatch() : rows.size();
-        double loss = 0;
-        for (int from = 0; from < rows.size(); from += micro) {
-            List<int[]> part = rows.subList(from, Math.min(rows.size(), from + micro));
-            double share = (double) part.size() / rows.size();
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                NDArray batch = rowsArray(part);
-                // DJL's PyTorch engine allows one gradient collector per JVM at a time; trainers sharing a JVM (an
-                // A/B in one MiniCluster) take turns for the forward/backward pass.
-                synchronized (Autograd.class) {
-                    try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                        NDArray l = model.loss(batch, attention);
-                        collector.backward(share == 1 ? l : l.mul(model.constants().of(share)));
-                        loss += share * l.toType(DataType.FLOAT64, false).getDouble();
+    private double accumulateGradients(List<int[]> rows, int[] windows, double[] deviceSeconds) {
+        int n = replicas.size();
+        int micro = config.train().microBatch() > 0 ? config.train().microBatch() : (rows.size() + n - 1) / n;
+        List<AttentionSchedule> attention = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            attention.add(replicas.get(r).schedule(config.model().seqLen(), windows));
+        }
+        List<NDArray> losses = new ArrayList<>(); // float64 scalars, one per micro-batch, on their devices
+        List<Double> shares = new ArrayList<>();
+        synchronized (Autograd.class) {
+            try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                for (int from = 0, k = 0; from < rows.size(); from += micro, k++) {
+                    long start = System.nanoTime();
+                    Gpt replica = replicas.get(k % n);
+                    List<int[]> part = rows.subList(from, Math.min(rows.size(), from + micro));
+                    double share = (double) part.size() / rows.size();
+                    try (NDScope scope = new NDScope()) { // the pass's activations are freed after its backward
+                        scope.suppressNotUsedWarning();
+                        NDArray l = replica.loss(rowsArray(part, replica.manager()), attention.get(k % n));
+                        collector.backward(share == 1 ? l : l.mul(replica.constants().of(share)));
+                        NDArray value = l.toType(DataType.FLOAT64, false);
+                        NDScope.unregister(value);
+                        losses.add(value);
+                        shares.add(share);
                     }
+                    deviceSeconds[k % n] += (System.nanoTime() - start) / 1e9;
                 }
             }
+        }
+        double loss = 0;
+        for (int k = 0; k < losses.size(); k++) {
+            long start = System.nanoTime();
+            try (NDArray value = losses.get(k)) {
+                loss += shares.get(k) * value.getDouble(); // waits for the device that computed it
+            }
+            deviceSeconds[k % n] += (System.nanoTime() - start) / 1e9;
         }
         return loss;
     }
@@ -189,7 +229,7 @@ public final class Trainer implements AutoCloseable {
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 AttentionSchedule attention = model.schedule(config.model().seqLen(), windows);
-                NDArray losses = model.tokenLosses(rowsArray(chunk), attention);
+                NDArray losses = model.tokenLosses(rowsArray(chunk, manager), attention);
                 nats += losses.toType(DataType.FLOAT64, false).sum().getDouble();
             }
             for (int[] row : chunk) {
@@ -202,7 +242,7 @@ public final class Trainer implements AutoCloseable {
         return new EvalResult(nats / tokens, nats / (Math.log(2) * Math.max(1, bytes)), tokens, bytes);
     }
 
-    private NDArray rowsArray(List<int[]> rows) {
+    private NDArray rowsArray(List<int[]> rows, NDManager manager) {
         int width = config.model().seqLen() + 1;
         long[] flat = new long[rows.size() * width];
         for (int r = 0; r < rows.size(); r++) {
@@ -233,6 +273,7 @@ public final class Trainer implements AutoCloseable {
 
     @Override
     public void close() {
+        replicas.close();
         model.close();
         manager.close();
     }

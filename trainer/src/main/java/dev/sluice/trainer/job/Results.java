@@ -43,8 +43,8 @@ public record Results(List<Run> runs) {
         var c = job.speedrun();
         long tokens = trainer.schedules().tokensBefore(trainer.step());
         double modelFlops = Flops.modelFlops(c.model(), tokens);
-        // Marin's definition: the hardware's capacity over the training time (one device per trainer here)
-        double hardwareFlops = trainingSeconds * 1 * c.train().peakFlops();
+        // Marin's definition: the hardware's capacity over the training time, every device of the trainer counted
+        double hardwareFlops = trainingSeconds * trainer.devices().size() * c.train().peakFlops();
         return new Results(List.of(new Run(new RunInfo(JSON.valueToTree(c.model()), JSON.valueToTree(c.train()),
                 c.name(), job.trainTopic(), c.train().tokenizer(), c.parameters(), trainer.step(), tokens,
                 Flops.perToken(c.model()), modelFlops, hardwareFlops, trainingSeconds, c.train().device(),

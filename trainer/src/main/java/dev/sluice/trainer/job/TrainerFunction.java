@@ -149,7 +149,7 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
         evalRows = new EvalRows(kafka, job.valTopic(), job.contract().meta(speedrun().train().tokenizer()),
                 speedrun().train().evalSequences());
         evalRows.get();
-        gauges = new TrainerGauges(getRuntimeContext().getMetricGroup(), () -> trainer.step());
+        gauges = new TrainerGauges(getRuntimeContext().getMetricGroup(), () -> trainer.step(), trainer.devices());
         clock.skip();
     }
 
