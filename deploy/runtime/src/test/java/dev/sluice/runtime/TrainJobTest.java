@@ -131,6 +131,25 @@ class TrainJobTest {
     }
 
     @Test
+    void onTwoReplicasTheJobTrainsTheSameSequencesToTheSameLosses() throws Exception {
+        TrainJobConfig one = job(out.resolve("one"), 0);
+        TrainRunner.awaitResults(TrainRunner.start(one, infra, 0), one);
+        SpeedrunConfig twoDevices = Micro.config().withTrain(Map.of("devices", List.of("cpu", "cpu")));
+        TrainJobConfig two = new TrainJobConfig(twoDevices, pipeline.dataset(), out.resolve("two").toString(), 150,
+                true, 0);
+        TrainRunner.awaitResults(TrainRunner.start(two, infra, 0), two);
+        List<StepMetrics> a = metrics(out.resolve("one"));
+        List<StepMetrics> b = metrics(out.resolve("two"));
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.get(i).seqIdHash(), b.get(i).seqIdHash(), "sequences of step " + i);
+            assertEquals(a.get(i).loss(), b.get(i).loss(), 1e-5 * a.get(i).loss(), "loss at step " + i);
+            assertEquals(2, b.get(i).deviceStepShare().size());
+        }
+        assertEquals(null, a.get(0).deviceStepShare());
+    }
+
+    @Test
     void aTopicWrittenForAnotherSeqLenIsRefusedBeforeTheFirstStep() {
         SpeedrunConfig other = Micro.config("seq_len: 64", "seq_len: 32");
         var config = new TrainJobConfig(other, pipeline.dataset(), out.toString(), 500,
