@@ -2,6 +2,7 @@ package dev.sluice.jobs;
 
 import dev.sluice.trainer.SpeedrunConfig;
 import java.util.LinkedHashMap;
+import dev.sluice.trainer.Devices;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Option;
@@ -24,8 +25,12 @@ public final class RunOverrides {
             + "--max-steps: " + SMOKE_EVAL_SEQUENCES + ")")
     Integer evalSequences;
 
-    @Option(names = "--device", description = "cpu, gpu, gpu:N or cuda:N instead of the config's")
+    @Option(names = "--device", description = "cpu, gpu, gpu:N or cuda:N instead of the config's (one device)")
     String device;
+
+    @Option(names = "--devices", split = ",", description = "data parallelism over this host's devices instead of "
+            + "the config's: a replica per device, e.g. gpu:0,gpu:1 or gpu:* (cpu,cpu runs the same math on the CPU)")
+    List<String> devices;
 
     @Option(names = "--dtype", description = "float32 or bfloat16 (bf16 compute, float32 master weights) instead of "
             + "the config's")
@@ -55,8 +60,16 @@ public final class RunOverrides {
         if (evalSequences != null || maxSteps != null) {
             train.put("eval_sequences", evalSequences != null ? evalSequences : SMOKE_EVAL_SEQUENCES);
         }
+        if (device != null && devices != null) {
+            throw new IllegalArgumentException("give --device (one) or --devices (several), not both");
+        }
         if (device != null) {
             train.put("device", device);
+            train.put("devices", List.of());
+        }
+        if (devices != null) {
+            train.put("devices", devices);
+            train.put("device", devices.get(0).equals(Devices.ALL_GPUS) ? "gpu:0" : devices.get(0));
         }
         if (dtype != null) {
             train.put("dtype", dtype);

@@ -105,9 +105,35 @@ class KubernetesManifestsTest {
     }
 
     @Test
+    void the460mTrainsOnTwoGpusOfOneTaskManagerAsMarinRanIt() throws Exception {
+        JsonNode job = find("FlinkDeployment", "sluice-train-460m").get("spec");
+        TrainOptions options = ((SluiceJob.Train) parse(job, "train")).options;
+        assertEquals(Path.of("/opt/sluice/configs/speedrun-460m.yaml"), options.config);
+        SpeedrunConfig config = SpeedrunConfig.parse(find("ConfigMap", "sluice-configs").get("data")
+                .get("speedrun-460m.yaml").asText());
+        assertEquals(SpeedrunConfig.load(Path.of("../../configs/speedrun/460m.yaml")), config,
+                "the ConfigMap's 460m is the shipped config");
+        assertEquals(List.of(dev.sluice.trainer.Devices.ALL_GPUS), config.train().devices(), "a replica per GPU");
+        // one trainer (DJL: one gradient collector per JVM) in one slot of a TaskManager that owns both cards
+        assertEquals(1, job.get("job").get("parallelism").asInt());
+        assertEquals(1, job.get("taskManager").get("replicas").asInt());
+        JsonNode flink = job.get("flinkConfiguration");
+        assertEquals("1", flink.get("taskmanager.numberOfTaskSlots").asText());
+        assertEquals("gpu", flink.get("external-resources").asText());
+        assertEquals("nvidia.com/gpu", flink.get("external-resource.gpu.kubernetes.config-key").asText());
+        int gpus = job.get("taskManager").get("podTemplate").get("spec").get("containers").get(0)
+                .get("resources").get("limits").get("nvidia.com/gpu").asInt();
+        assertEquals(2, gpus, "Marin's 460m: two H100s");
+        assertEquals(gpus, flink.get("external-resource.gpu.amount").asInt(), "Flink asks for what the pod states");
+        assertEquals(find("FlinkDeployment", "sluice-train").get("spec").get("flinkConfiguration")
+                .get("classloader.parent-first-patterns.additional"), flink.get("classloader.parent-first-patterns.additional"));
+        assertEquals(pipeline.contract(), new TrainJobConfig(config, options.dataset, "/runs", 1, false, 0).contract());
+    }
+
+    @Test
     void theImageHasTheJarTheDeploymentsRun() throws Exception {
         String script = Files.readString(DIR.resolve("build-image.sh"));
-        for (String name : List.of("sluice-tokenize", "sluice-train")) {
+        for (String name : List.of("sluice-tokenize", "sluice-train", "sluice-train-460m")) {
             String jar = find("FlinkDeployment", name).get("spec").get("job").get("jarURI").asText();
             assertEquals("local:///opt/flink/usrlib/sluice-job.jar", jar);
             assertTrue(script.contains("cp deploy/jobs/target/sluice-job.jar \"$ctx/usrlib/sluice-job.jar\""), script);

@@ -2,9 +2,12 @@ package dev.sluice.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.trainer.SpeedrunConfig;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -32,5 +35,20 @@ class RunOverridesTest {
         SpeedrunConfig tiny = SpeedrunConfig.load(Path.of("../../configs/speedrun/tiny.yaml"));
         assertEquals(3, apply(tiny, "--max-steps", "2").schedules().totalSteps(), "whole rounds of [8, 16, 24]");
         assertSame(tiny, apply(tiny));
+    }
+
+    @Test
+    void theDevicesOverrideReplacesTheConfigsPlacementWhole() {
+        SpeedrunConfig big = SpeedrunConfig.load(Path.of("../../configs/speedrun/460m.yaml"));
+        assertEquals(List.of("gpu:*"), big.train().devices());
+        SpeedrunConfig oneCpu = apply(big, "--device", "cpu");
+        assertEquals("cpu", oneCpu.train().device());
+        assertEquals(List.of(), oneCpu.train().devices());
+        SpeedrunConfig twoCpus = apply(big, "--devices", "cpu,cpu");
+        assertEquals(List.of("cpu", "cpu"), twoCpus.train().devices());
+        assertEquals("cpu", twoCpus.train().device());
+        assertEquals("gpu:0", apply(oneCpu, "--devices", "gpu:*").train().device());
+        var e = assertThrows(IllegalArgumentException.class, () -> apply(big, "--device", "cpu", "--devices", "cpu"));
+        assertTrue(e.getMessage().contains("not both"), e.getMessage());
     }
 }
