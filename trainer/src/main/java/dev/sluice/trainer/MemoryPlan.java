@@ -100,6 +100,40 @@ public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long we
         return state() + Math.max(activations + attentionScores + logits + computeCopies, updateScratch);
     }
 
+    /**
+     * How many replicas of the model ({@code train.devices}) share one memory: on the CPU all of them live in the
+     * host's memory; each GPU holds its own.
+     */
+    public static int replicasSharingMemory(TrainConfig train) {
+        return train.devices().isEmpty() || Devices.parse(train.device()).isGpu() ? 1 : train.devices().size();
+    }
+
+    /**
+     * The peak of the memory the master replica lives in: {@link #peak()} plus, where {@code sharing} replicas share
+     * it, each further replica's weights and gradients (no optimizer state: the master alone updates). The passes
+     * run one at a time there, so one pass's activations are alive at once. On a GPU the master's card holds the
+     * largest peak of any replica's.
+     */
+    public long peak(int sharing) {
+        return peak() + (sharing - 1) * (weights + gradients);
+    }
+
+    /** The peak of the master's memory for {@code config} at {@code micro} sequences per pass. */
+    public static long peakOnDevice(SpeedrunConfig config, int micro) {
+        return of(config, micro).peak(replicasSharingMemory(config.train()));
+    }
+
+    /**
+     * Sequences in one replica's pass when the micro-batch is left to whole steps: the largest batch dealt over the
+     * listed devices ({@code gpu:*} counts as one, since how many GPUs it means is known only on the host).
+     */
+    public static int largestPass(TrainConfig train) {
+        int largest = train.batchSchedule().stream().mapToInt(Integer::intValue).max().orElse(1);
+        int replicas = train.devices().isEmpty() || train.devices().contains(Devices.ALL_GPUS) ? 1
+                : train.devices().size();
+        return (largest + replicas - 1) / replicas;
+    }
+
     /** The parts in print order, in bytes. */
     public Map<String, Long> parts() {
         Map<String, Long> parts = new LinkedHashMap<>();
@@ -115,14 +149,13 @@ public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long we
     }
 
     /**
-     * The largest micro-batch, at most the largest batch of {@code batchSchedule}, whose peak fits in
-     * {@code budgetBytes}; 0 if not even one sequence does.
+     * The largest micro-batch, at most a replica's share of the largest batch ({@link #largestPass}), whose peak
+     * ({@link #peakOnDevice}) fits in {@code budgetBytes}; 0 if not even one sequence does.
      */
     public static int largestMicroBatch(SpeedrunConfig config, long budgetBytes) {
-        List<Integer> phases = config.train().batchSchedule();
-        int largest = phases.stream().mapToInt(Integer::intValue).max().orElse(1);
+        int largest = largestPass(config.train());
         int fits = 0;
-        for (int b = 1; b <= largest && of(config, b).peak() <= budgetBytes; b++) {
+        for (int b = 1; b <= largest && peakOnDevice(config, b) <= budgetBytes; b++) {
             fits = b;
         }
         return fits;

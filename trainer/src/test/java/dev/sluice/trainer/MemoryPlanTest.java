@@ -45,6 +45,21 @@ class MemoryPlanTest {
     }
 
     @Test
+    void replicasOnTheCpuAddTheirWeightsAndGradientsAndShareTheBatch() {
+        SpeedrunConfig two = TINY.withTrain(Map.of("devices", List.of("cpu", "cpu")));
+        MemoryPlan plan = MemoryPlan.of(two, 3);
+        assertEquals(2, MemoryPlan.replicasSharingMemory(two.train()));
+        assertEquals(plan.peak() + plan.weights() + plan.gradients(), MemoryPlan.peakOnDevice(two, 3));
+        assertEquals(MemoryPlan.of(TINY, 3).peak(), MemoryPlan.peakOnDevice(TINY, 3));
+        int largest = TINY.train().batchSchedule().stream().mapToInt(Integer::intValue).max().orElseThrow();
+        assertEquals((largest + 1) / 2, MemoryPlan.largestMicroBatch(two, Long.MAX_VALUE), "each pass holds half");
+        // GPUs each hold their own replica: the master's card plans as one device does
+        SpeedrunConfig gpus = TINY.withTrain(Map.of("device", "gpu:0", "devices", List.of("gpu:0", "gpu:1")));
+        assertEquals(1, MemoryPlan.replicasSharingMemory(gpus.train()));
+        assertEquals(MemoryPlan.of(gpus, 3).peak(), MemoryPlan.peakOnDevice(gpus, 3));
+    }
+
+    @Test
     void theSoftCapKeepsASecondLogitsSizedTensor() {
         ModelConfig capped = TINY.model();
         SpeedrunConfig uncapped = new SpeedrunConfig("uncapped", new ModelConfig(

@@ -29,8 +29,8 @@ import java.util.SplittableRandom;
  */
 public final class MemoryBench {
 
-    /** One config's prediction and measurement, in bytes. */
-    public record Result(String config, int micro, long predicted, long measured) {
+    /** One config's prediction and measurement, in bytes, with {@code replicas} CPU replicas. */
+    public record Result(String config, int micro, int replicas, long predicted, long measured) {
         public double ratio() {
             return (double) measured / predicted;
         }
@@ -38,38 +38,48 @@ public final class MemoryBench {
 
     private MemoryBench() {}
 
-    public static int run(List<Path> configs, int micro) throws IOException, InterruptedException {
-        System.out.printf(Locale.ROOT, "%-8s %6s %14s %14s %8s%n", "config", "micro", "predicted MB", "measured MB",
-                "ratio");
+    public static int run(List<Path> configs, int micro, int replicas) throws IOException, InterruptedException {
+        System.out.printf(Locale.ROOT, "%-8s %6s %8s %14s %14s %8s%n", "config", "micro", "replicas", "predicted MB",
+                "measured MB", "ratio");
         for (Path config : configs) {
-            Result r = measure(config, micro);
-            System.out.printf(Locale.ROOT, "%-8s %6d %14.0f %14.0f %8.3f%n", r.config(), r.micro(), r.predicted() / 1e6,
-                    r.measured() / 1e6, r.ratio());
+            Result r = measure(config, micro, replicas);
+            System.out.printf(Locale.ROOT, "%-8s %6d %8d %14.0f %14.0f %8.3f%n", r.config(), r.micro(), r.replicas(),
+                    r.predicted() / 1e6, r.measured() / 1e6, r.ratio());
         }
         return 0;
     }
 
     /** Runs {@link #main} for {@code config} in a child JVM with this one's class path and library settings. */
     public static Result measure(Path config, int micro) throws IOException, InterruptedException {
+        return measure(config, micro, 1);
+    }
+
+    /**
+     * With {@code replicas} > 1 the step runs on that many replicas on the CPU ({@code train.devices}), each pass
+     * {@code micro} sequences: what the planner adds for replicas sharing one memory.
+     */
+    public static Result measure(Path config, int micro, int replicas) throws IOException, InterruptedException {
         Path out = Files.createTempFile("sluice-memory", ".txt");
         try {
             ChildJvm.run(MemoryBench.class, List.of("-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch", "-XX:TieredStopAtLevel=1"),
-                    config.toString(), Integer.toString(micro), out.toString());
+                    config.toString(), Integer.toString(micro), Integer.toString(replicas), out.toString());
             String[] f = Files.readString(out).trim().split(" ");
-            return new Result(f[0], micro, Long.parseLong(f[1]), Long.parseLong(f[2]));
+            return new Result(f[0], micro, replicas, Long.parseLong(f[1]), Long.parseLong(f[2]));
         } finally {
             Files.deleteIfExists(out);
         }
     }
 
-    /** The child: {@code CONFIG MICRO OUT}; writes "name predicted measured". */
+    /** The child: {@code CONFIG MICRO REPLICAS OUT}; writes "name predicted measured". */
     public static void main(String[] args) throws IOException {
         int micro = Integer.parseInt(args[1]);
+        int replicas = Integer.parseInt(args[2]);
         SpeedrunConfig c = SpeedrunConfig.load(Speedruns.resolve(Path.of(args[0])))
-                .withTrain(Map.of("batch_schedule", List.of(micro), "micro_batch", micro, "device", "cpu"));
+                .withTrain(Map.of("batch_schedule", List.of(micro * replicas), "micro_batch", micro, "device", "cpu",
+                        "devices", replicas == 1 ? List.of() : java.util.Collections.nCopies(replicas, "cpu")));
         SplittableRandom random = new SplittableRandom(1);
         List<int[]> rows = new ArrayList<>();
-        for (int i = 0; i < micro; i++) {
+        for (int i = 0; i < micro * replicas; i++) {
             rows.add(random.ints(c.model().seqLen() + 1, 0, c.model().vocabSize()).toArray());
         }
         var tokenizer = Tokenizers.load(c.train().tokenizer());
@@ -82,7 +92,7 @@ public final class MemoryBench {
             t.step(rows);
         }
         long measured = residentBytes("VmHWM") - baseline;
-        Files.writeString(Path.of(args[2]), c.name() + " " + MemoryPlan.of(c, micro).peak() + " " + measured);
+        Files.writeString(Path.of(args[3]), c.name() + " " + MemoryPlan.peakOnDevice(c, micro) + " " + measured);
     }
 
     /**

@@ -16,4 +16,11 @@ class MemoryBenchTest {
                     + r.measured() + " (ratio " + r.ratio() + ")");
         }
     }
+
+    @Test
+    void twoReplicasSharingTheHostAreWithinAQuarterToo() throws Exception {
+        MemoryBench.Result r = MemoryBench.measure(Path.of("../../configs/speedrun/tiny.yaml"), 1, 2);
+        assertTrue(r.ratio() > 0.75 && r.ratio() < 1.25, "tiny on 2 CPU replicas: predicted " + r.predicted()
+                + " bytes, measured " + r.measured() + " (ratio " + r.ratio() + ")");
+    }
 }

@@ -73,6 +73,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "trainer: sequences per forward/backward pass (-1: the config's)")
     int microBatch;
 
+    @Option(names = "--replicas", defaultValue = "1",
+            description = "memory: train on this many model replicas on the CPU (train.devices), each pass --micro-batch")
+    int replicas;
+
     @Option(names = "--shards", defaultValue = "3", description = "shards: how many")
     int shards;
 
@@ -93,7 +97,7 @@ final class BenchCommand implements Callable<Integer> {
             case "datawait" -> DataWaitBench.run(speedrun);
             case "shards" -> ShardBench.run(shards, shardMb, heap, tokenizer, parallelism);
             case "memory" -> MemoryBench.run(speedrunGiven ? List.of(speedrun) : List.of(Path.of("micro"),
-                    Path.of("tiny"), Path.of("150m")), Math.max(1, microBatch));
+                    Path.of("tiny"), Path.of("150m")), Math.max(1, microBatch), replicas);
             default -> throw new IllegalArgumentException("unknown benchmark '" + what
                     + "'; known: tokenizer, pipeline, trainer, datawait, memory");
         };

@@ -37,7 +37,7 @@ final class MemoryCommand implements Callable<Integer> {
     public Integer call() {
         SpeedrunConfig loaded = SpeedrunConfig.load(Speedruns.resolve(config));
         SpeedrunConfig c = tokenizer != null ? loaded.withTokenizer(tokenizer) : loaded;
-        int largest = c.train().batchSchedule().stream().mapToInt(Integer::intValue).max().orElse(1);
+        int largest = MemoryPlan.largestPass(c.train());
         int micro = microBatch > 0 ? microBatch : c.train().microBatch() > 0 ? c.train().microBatch() : largest;
         long budget = budget(c);
         MemoryPlan plan = MemoryPlan.of(c, micro);
@@ -48,8 +48,13 @@ final class MemoryCommand implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "  %-18s %10s   (state + the larger of a pass and the update)%n", "peak",
                 gb(plan.peak()));
+        int sharing = MemoryPlan.replicasSharingMemory(c.train());
+        if (sharing > 1) {
+            System.out.printf(Locale.ROOT, "  %-18s %10s   (%d replicas in this memory: the others' weights and "
+                    + "gradients added)%n", "peak, replicas", gb(plan.peak(sharing)), sharing);
+        }
         int fits = MemoryPlan.largestMicroBatch(c, budget);
-        System.out.printf(Locale.ROOT, "in %s: %s (the largest batch is %d)%n", gb(budget), fits == 0
+        System.out.printf(Locale.ROOT, "in %s: %s (whole steps need %d per pass)%n", gb(budget), fits == 0
                 ? "not even one sequence per pass fits" : "micro-batches of up to " + fits + " sequences fit", largest);
         return fits == 0 ? 1 : 0;
     }

@@ -130,17 +130,17 @@ public final class SpeedrunRunner {
         }
         boolean cpu = !Devices.parse(c.train().device()).isGpu();
         long budget = (device - (cpu ? Runtime.getRuntime().maxMemory() + CPU_RESERVE_BYTES : 0)) / tokenizers.size();
-        int largest = c.train().batchSchedule().stream().mapToInt(Integer::intValue).max().orElse(1);
+        int largest = MemoryPlan.largestPass(c.train());
         int micro = MemoryPlan.largestMicroBatch(c, budget);
         if (micro == 0) {
             throw new IllegalArgumentException(String.format(Locale.ROOT, "%s with %s: one sequence per pass needs "
                     + "%.1f GB, more than the %.1f GB each of %d trainer(s) has on %s (see bin/sluice memory)",
-                    c.name(), c.train().tokenizer(), MemoryPlan.of(c, 1).peak() / 1e9, budget / 1e9, tokenizers.size(),
+                    c.name(), c.train().tokenizer(), MemoryPlan.peakOnDevice(c, 1) / 1e9, budget / 1e9, tokenizers.size(),
                     c.train().device()));
         }
         progress.printf(Locale.ROOT, "%s: %s (memory planner: peak %.1f GB of the %.1f GB each of %d trainer(s) has "
                 + "on %s)%n", c.train().tokenizer(), micro >= largest ? "whole steps per pass"
-                : "micro-batches of " + micro + " sequences", MemoryPlan.of(c, Math.min(micro, largest)).peak() / 1e9,
+                : "micro-batches of " + micro + " sequences", MemoryPlan.peakOnDevice(c, Math.min(micro, largest)) / 1e9,
                 budget / 1e9, tokenizers.size(), c.train().device());
         return micro >= largest ? c : c.withTrain(java.util.Map.of("micro_batch", micro));
     }
