@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Streaming data (Flink, Arrow, Kafka) for speedrun-style GPT training.",
         subcommands = {TokenizeCommand.class, BenchCommand.class, PipelineCommand.class, FlopsCommand.class,
                 EvalCommand.class, TrainCommand.class, TrainLocalCommand.class, SpeedrunCommand.class,
-                ClusterCommand.class, DoctorCommand.class, MemoryCommand.class,
+                ClusterCommand.class, DoctorCommand.class, MemoryCommand.class, AblateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Sluice {
 

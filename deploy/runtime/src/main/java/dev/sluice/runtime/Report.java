@@ -22,7 +22,8 @@ import javax.imageio.ImageIO;
 public final class Report {
 
     private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
-        new Color(0x9467bd)};
+        new Color(0x9467bd), new Color(0xff7f0e), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f),
+        new Color(0xbcbd22), new Color(0x17becf), new Color(0x393b79), new Color(0x637939)};
 
     private Report() {}
 
@@ -57,8 +58,8 @@ public final class Report {
             loss.put(r.label(), l);
             bpb.put(r.label(), b);
         }
-        plot(g, 0, "training loss (nats/token)", loss);
-        plot(g, 500, "validation bits per byte", bpb);
+        plot(g, 0, "training loss (nats/token)", "step", loss);
+        plot(g, 500, "validation bits per byte", "step", bpb);
         g.dispose();
         ImageIO.write(png, "png", dir.resolve("curves.png").toFile());
 
@@ -86,7 +87,8 @@ public final class Report {
         Files.writeString(dir.resolve("report.html"), html);
     }
 
-    private static void plot(Graphics2D g, int x0, String title, Map<String, List<double[]>> series) {
+    /** Line plots of {@code series} (x, y points) in a 500-pixel-wide panel at {@code x0}; x is a step or a value. */
+    static void plot(Graphics2D g, int x0, String title, String xName, Map<String, List<double[]>> series) {
         int left = x0 + 60;
         int top = 40;
         int width = 410;
@@ -126,8 +128,8 @@ public final class Report {
             g.setColor(Color.DARK_GRAY);
             g.drawString(String.format(Locale.ROOT, "%.2f", v), x0 + 8, y + 4);
         }
-        g.drawString("step " + (long) minX, left, top + height + 16);
-        g.drawString("step " + (long) maxX, left + width - 60, top + height + 16);
+        g.drawString(xName + " " + axis(xName, minX), left, top + height + 16);
+        g.drawString(xName + " " + axis(xName, maxX), left + width - 100, top + height + 16);
         int k = 0;
         for (var e : series.entrySet()) {
             g.setColor(COLORS[k % COLORS.length]);
@@ -144,12 +146,16 @@ public final class Report {
                 px = x;
                 py = y;
             }
-            g.drawString(e.getKey(), left + width - 110, top + 18 + 15 * k);
+            g.drawString(e.getKey(), left + width - 160, top + 18 + 15 * k);
             k++;
         }
     }
 
-    private static String esc(String s) {
+    private static String axis(String xName, double x) {
+        return xName.equals("step") ? Long.toString((long) x) : String.format(Locale.ROOT, "%.3g", x);
+    }
+
+    static String esc(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 }
