@@ -19,8 +19,11 @@ public final class Gpt2Provider implements TokenizerProvider {
         if (argument != null) {
             throw new IllegalArgumentException("tokenizer 'gpt2' takes no argument, got 'gpt2:" + argument + "'");
         }
-        var encoding = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.R50K_BASE);
-        return new TiktokenTokenizer("gpt2", encoding, END_OF_TEXT, Map.of("<|endoftext|>", END_OF_TEXT),
-                END_OF_TEXT, END_OF_TEXT);
+        // the ranks JTokkit ships (tiktoken's r50k_base file); JTokkit itself is the reference, built when asked for
+        var ranks = new RankTable(TiktokenRanks.load(Encodings.class, "/com/knuddels/jtokkit/r50k_base.tiktoken",
+                END_OF_TEXT));
+        return new TiktokenTokenizer("gpt2", ranks, new Splitter.R50k(),
+                () -> Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.R50K_BASE),
+                Map.of("<|endoftext|>", END_OF_TEXT), END_OF_TEXT, END_OF_TEXT);
     }
 }

@@ -4,14 +4,9 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.GptBytePairEncodingParams;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -45,33 +40,13 @@ public final class MarinProvider implements TokenizerProvider {
         if (argument != null) {
             throw new IllegalArgumentException("tokenizer 'marin' takes no argument, got 'marin:" + argument + "'");
         }
-        Map<byte[], Integer> ranks = loadRanks("marin.tiktoken");
+        Map<byte[], Integer> ranks = TiktokenRanks.load(MarinProvider.class, "marin.tiktoken", ORDINARY_RANKS);
         Map<String, Integer> specials = loadSpecials("marin-specials.json");
-        var params = new GptBytePairEncodingParams("marin", PRE_TOKENIZER, ranks, specials);
-        var encoding = Encodings.newLazyEncodingRegistry().registerGptBytePairEncoding(params).getEncoding("marin")
-                .orElseThrow();
-        return new TiktokenTokenizer("marin", encoding, ORDINARY_RANKS, specials, BEGIN_OF_TEXT, END_OF_TEXT);
-    }
-
-    private static Map<byte[], Integer> loadRanks(String resource) {
-        Map<byte[], Integer> ranks = new HashMap<>(2 * ORDINARY_RANKS);
-        try (var in = new BufferedReader(new InputStreamReader(open(resource), StandardCharsets.US_ASCII))) {
-            int lineNo = 0;
-            for (String line; (line = in.readLine()) != null; ) {
-                lineNo++;
-                int space = line.indexOf(' ');
-                if (space < 0) {
-                    throw new IllegalStateException(resource + " line " + lineNo + ": expected 'base64 rank'");
-                }
-                ranks.put(Base64.getDecoder().decode(line.substring(0, space)), Integer.parseInt(line.substring(space + 1)));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading " + resource, e);
-        }
-        if (ranks.size() != ORDINARY_RANKS) {
-            throw new IllegalStateException(resource + " holds " + ranks.size() + " ranks, expected " + ORDINARY_RANKS);
-        }
-        return ranks;
+        // JTokkit with the reference pattern, built only when asked for (the benchmark, the agreement test)
+        return new TiktokenTokenizer("marin", new RankTable(ranks), new Splitter.Llama3(), () -> Encodings
+                .newLazyEncodingRegistry().registerGptBytePairEncoding(new GptBytePairEncodingParams("marin",
+                        PRE_TOKENIZER, TiktokenRanks.load(MarinProvider.class, "marin.tiktoken", ORDINARY_RANKS),
+                        specials)).getEncoding("marin").orElseThrow(), specials, BEGIN_OF_TEXT, END_OF_TEXT);
     }
 
     private static Map<String, Integer> loadSpecials(String resource) {

@@ -1,41 +1,48 @@
 package dev.sluice.tokenizer;
 
 import com.knuddels.jtokkit.api.Encoding;
-import com.knuddels.jtokkit.api.IntArrayList;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
- * A byte-level BPE tokenizer in tiktoken's format (GPT-2's r50k_base, the Llama-3/Marin ranks),
- * encoded by JTokkit. This class adds what Sluice needs around it: allowed specials, the token byte
- * table, BOS/EOS, and the one invalid-text behaviour of {@link Tokenizer}.
+ * A byte-level BPE tokenizer in tiktoken's format (GPT-2's r50k_base, the Llama-3/Marin ranks), encoded by our own
+ * {@link BytePairEncoder} with a hand-written pre-tokenizer ({@link Splitter}); JTokkit, the reference it must agree
+ * with id for id, stays reachable through {@link #jtokkit()} for the benchmark and the agreement test. This class
+ * adds what Sluice needs around the encoder: allowed specials, the token byte table, BOS/EOS, and the one
+ * invalid-text behaviour of {@link Tokenizer}.
  */
 public final class TiktokenTokenizer implements Tokenizer {
 
     private final String name;
-    private final Encoding encoding;
+    private final BytePairEncoder encoder;
+    private final Supplier<Encoding> reference;
+    private Encoding jtokkit;
     private final Map<String, Integer> specials;
+    private final Map<Integer, byte[]> specialBytes = new HashMap<>();
+    private final int ordinaryRanks;
     private final int vocabSize;
     private final int bosId;
     private final int eosId;
     private final int[] tokenByteLengths;
 
-    TiktokenTokenizer(String name, Encoding encoding, int ordinaryRanks, Map<String, Integer> specials,
-                      int bosId, int eosId) {
+    TiktokenTokenizer(String name, RankTable ranks, Splitter splitter, Supplier<Encoding> reference,
+                      Map<String, Integer> specials, int bosId, int eosId) {
         this.name = name;
-        this.encoding = encoding;
+        this.encoder = new BytePairEncoder(ranks, splitter);
+        this.reference = reference;
         this.specials = Map.copyOf(specials);
+        this.ordinaryRanks = ranks.size();
         this.vocabSize = Math.max(ordinaryRanks, specials.values().stream().mapToInt(i -> i + 1).max().orElse(0));
         this.bosId = bosId;
         this.eosId = eosId;
         this.tokenByteLengths = new int[vocabSize];
-        IntArrayList one = new IntArrayList(1);
-        one.add(0);
         for (int id = 0; id < ordinaryRanks; id++) {
-            one.set(0, id);
-            tokenByteLengths[id] = encoding.decodeBytes(one).length;
+            tokenByteLengths[id] = ranks.length(id);
         }
+        specials.forEach((s, id) -> specialBytes.put(id, s.getBytes(StandardCharsets.UTF_8)));
     }
 
     @Override
@@ -43,28 +50,31 @@ public final class TiktokenTokenizer implements Tokenizer {
         return name;
     }
 
-    /** The wrapped JTokkit encoding, for the benchmark that measures what this wrapper costs. */
-    public Encoding jtokkit() {
-        return encoding;
+    /** JTokkit's encoding of the same ranks and pattern: the reference for the benchmark and the agreement test. */
+    public synchronized Encoding jtokkit() {
+        if (jtokkit == null) {
+            jtokkit = reference.get();
+        }
+        return jtokkit;
     }
 
     @Override
     public int[] encode(String text) {
-        return encoding.encodeOrdinary(ValidText.of(text)).toArray();
+        return encoder.encode(ValidText.of(text));
     }
 
     @Override
     public int[] encode(String text, Set<String> allowedSpecials) {
         String valid = ValidText.of(text);
         if (allowedSpecials.isEmpty()) {
-            return encoding.encodeOrdinary(valid).toArray();
+            return encoder.encode(valid);
         }
         for (String s : allowedSpecials) {
             if (!specials.containsKey(s)) {
                 throw new IllegalArgumentException("'" + s + "' is not a special token of " + name);
             }
         }
-        IntArrayList out = new IntArrayList();
+        int[] out = new int[0];
         int from = 0;
         while (from <= valid.length()) {
             int at = valid.length();
@@ -76,20 +86,20 @@ public final class TiktokenTokenizer implements Tokenizer {
                     found = s;
                 }
             }
-            appendAll(out, encoding.encodeOrdinary(valid.substring(from, at)));
+            out = concat(out, encoder.encode(valid.substring(from, at)));
             if (found == null) {
                 break;
             }
-            out.add(specials.get(found));
+            out = concat(out, new int[] {specials.get(found)});
             from = at + found.length();
         }
-        return out.toArray();
+        return out;
     }
 
-    private static void appendAll(IntArrayList out, IntArrayList ids) {
-        for (int i = 0; i < ids.size(); i++) {
-            out.add(ids.get(i));
-        }
+    private static int[] concat(int[] a, int[] b) {
+        int[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 
     @Override
@@ -99,14 +109,25 @@ public final class TiktokenTokenizer implements Tokenizer {
 
     @Override
     public byte[] decodeBytes(int[] ids) {
-        IntArrayList list = new IntArrayList(ids.length);
+        int length = 0;
         for (int id : ids) {
             if (id < 0 || id >= vocabSize) {
                 throw new IllegalArgumentException("token id " + id + " is outside " + name + "'s vocabulary [0, " + vocabSize + ")");
             }
-            list.add(id);
+            length += id < ordinaryRanks ? tokenByteLengths[id] : specialBytes.getOrDefault(id, new byte[0]).length;
         }
-        return encoding.decodeBytes(list);
+        byte[] out = new byte[length];
+        int at = 0;
+        for (int id : ids) {
+            if (id < ordinaryRanks) {
+                at = encoder.ranks().copyBytes(id, out, at);
+            } else {
+                byte[] special = specialBytes.getOrDefault(id, new byte[0]);
+                System.arraycopy(special, 0, out, at, special.length);
+                at += special.length;
+            }
+        }
+        return out;
     }
 
     @Override
