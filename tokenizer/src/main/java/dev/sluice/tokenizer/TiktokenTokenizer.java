@@ -151,6 +151,15 @@ public final class TiktokenTokenizer implements Tokenizer {
     }
 
     @Override
+    public long byteCount(int[] ids) {
+        long bytes = 0;
+        for (int id : ids) {
+            bytes += tokenByteLengths[id];
+        }
+        return bytes;
+    }
+
+    @Override
     public int[] tokenByteLengths() {
         return tokenByteLengths.clone();
     }

@@ -49,4 +49,18 @@ public interface Tokenizer {
      * tokens count 0. Bits-per-byte divides by the sum of these over the target tokens.
      */
     int[] tokenByteLengths();
+
+    /**
+     * The UTF-8 bytes {@code ids} stand for, by {@link #tokenByteLengths()}: the one definition of a text's bytes
+     * (bits-per-byte divides by it). For an encoded text it is the UTF-8 length of the text as encoded, a lone
+     * surrogate counting as U+FFFD's three bytes.
+     */
+    default long byteCount(int[] ids) {
+        int[] lengths = tokenByteLengths();
+        long bytes = 0;
+        for (int id : ids) {
+            bytes += lengths[id];
+        }
+        return bytes;
+    }
 }

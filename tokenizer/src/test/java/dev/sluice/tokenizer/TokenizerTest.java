@@ -102,4 +102,15 @@ class TokenizerTest {
         assertArrayEquals(Tokenizers.load("gpt2").tokenByteLengths(), hfGpt2.tokenByteLengths());
         assertNotEquals(0, hfGpt2.encode(text).length);
     }
+
+    @Test
+    void aTextsBytesAreTheBytesItsIdsStandFor() {
+        for (String name : new String[] {"gpt2", "marin"}) {
+            Tokenizer t = Tokenizers.load(name);
+            int[] ids = t.encode("\ud800 lone");
+            assertEquals(8, t.byteCount(ids), name + ": U+FFFD's 3 bytes and ' lone'");
+            assertEquals("\ufffd lone", t.decode(ids));
+            assertEquals(0, t.byteCount(new int[] {t.eosId()}), name + ": a special token counts 0");
+        }
+    }
 }

@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 /** JSON lines in, JSON lines out: {@code {"text": ...}} to {@code {"ids": [...], "bytes": N}}, or back with --decode. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = {"Reads JSON lines {\"text\": ...} on stdin and writes {\"ids\": [...], \"bytes\": N} per line "
-                + "(N = UTF-8 bytes of the text).",
+                + "(N = the UTF-8 bytes the ids stand for, as bits-per-byte counts them; an unpaired surrogate "
+                + "counts as U+FFFD's 3).",
                 "With --decode, reads {\"ids\": [...]} and writes {\"text\": ...}.",
                 "A bad line is reported on stderr with its line number and skipped; the exit code is then 1."})
 final class TokenizeCommand implements Callable<Integer> {
@@ -68,7 +69,7 @@ final class TokenizeCommand implements Callable<Integer> {
         for (int id : ids) {
             arr.add(id);
         }
-        result.put("bytes", text.asText().getBytes(StandardCharsets.UTF_8).length);
+        result.put("bytes", tok.byteCount(ids)); // what bits-per-byte counts: "\ud800" is U+FFFD's 3 bytes
         return result;
     }
 
