@@ -117,8 +117,10 @@ public final class Report {
         if (maxY - minY < 1e-9) {
             maxY = minY + 1;
         }
-        if (maxX - minX < 1e-9) {
-            maxX = minX + 1;
+        if (maxX - minX <= 1e-9 * Math.abs(maxX)) { // one x for all (every variant the same FLOPs): centre it
+            double half = Math.max(1e-9, 0.01 * Math.abs(maxX));
+            minX -= half;
+            maxX += half;
         }
         for (int t = 0; t <= 4; t++) {
             double v = minY + (maxY - minY) * t / 4;
