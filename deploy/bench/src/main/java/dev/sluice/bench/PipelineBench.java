@@ -90,6 +90,12 @@ public final class PipelineBench {
             printCores(out, jobCpu, pipeline * summary.get("seconds").asDouble(), parallelism / bare);
         }
         out.println(summary);
+        // the figures of the pipeline goal, per core too (the same work on more cores should scale alike)
+        out.printf(Locale.ROOT, "{\"tokenizer\": \"%s\", \"cores\": %d, \"job_tokens_per_s\": %.0f, "
+                + "\"kafka_reference_tokens_per_s\": %.0f, \"ratio_to_kafka_reference\": %.3f, "
+                + "\"bare_tokens_per_s\": %.0f, \"read_tokenize_tokens_per_s\": %.0f, "
+                + "\"job_tokens_per_s_per_core\": %.0f}%n", tokenizer, parallelism, pipeline, produce,
+                pipeline / produce, bare, read, pipeline / parallelism);
         return 0;
     }
 
