@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class MixtureBatchRestoreTest {
 
-    static final BatchMeta GPT2 = new BatchMeta("gpt2", 50257, 50256, 50256, 4, BatchMeta.FORMAT_VERSION);
+    static final BatchMeta GPT2 = new BatchMeta("gpt2", 50257, 50256, 50256, 4, BatchMeta.UINT16_IDS);
     static final double[][] CLOCK = {{0, 1}, {1, 1}, {2, 1}, {3, 1}};
 
     static OneInputStreamOperatorTestHarness<PackedSequence, TokenBatch> harness(BatchMeta meta, String shards,
@@ -61,7 +61,7 @@ class MixtureBatchRestoreTest {
     @Test
     void aRestoreThatChangedWhatTheOrderDependsOnIsRefusedNamingIt() throws Exception {
         OperatorSubtaskState merged = AbstractStreamOperatorTestHarness.repackageState(snapshotOfTwo());
-        BatchMeta marin = new BatchMeta("marin", 128256, 128000, 128001, 8, BatchMeta.FORMAT_VERSION);
+        BatchMeta marin = new BatchMeta("marin", 128256, 128000, 128001, 8, BatchMeta.INT32_IDS);
         for (var c : List.of(
                 new Object[] {GPT2, "4 shards", 3, "partitions was 2, is 3"},
                 new Object[] {marin, "4 shards", 2, "tokenizer was gpt2, is marin; seq_len was 4, is 8"},

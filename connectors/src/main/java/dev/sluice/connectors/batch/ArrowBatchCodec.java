@@ -8,8 +8,8 @@ import java.nio.charset.StandardCharsets;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BigIntVector;
-import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
@@ -32,14 +32,20 @@ public final class ArrowBatchCodec implements AutoCloseable {
             BigIntVector seqIds = (BigIntVector) root.getVector(BatchSchema.SEQ_ID);
             VarCharVector sources = (VarCharVector) root.getVector(BatchSchema.SOURCE);
             root.allocateNew();
-            IntVector items = (IntVector) tokens.getDataVector();
+            BaseFixedWidthVector items = (BaseFixedWidthVector) tokens.getDataVector();
             int total = batch.tokens().length;
             items.allocateNew(total);
-            // Bulk copy: one int per token, straight into the data buffer (the per-element setter is 5x slower).
+            // Bulk copy: one id per token, straight into the data buffer (the per-element setter is 5x slower).
             ArrowBuf data = items.getDataBuffer();
             int[] src = batch.tokens();
-            for (int i = 0; i < total; i++) {
-                data.setInt((long) i * Integer.BYTES, src[i]);
+            if (meta.formatVersion() == BatchMeta.UINT16_IDS) {
+                for (int i = 0; i < total; i++) {
+                    data.setShort((long) i * Short.BYTES, src[i]);
+                }
+            } else {
+                for (int i = 0; i < total; i++) {
+                    data.setInt((long) i * Integer.BYTES, src[i]);
+                }
             }
             ArrowBuf validity = items.getValidityBuffer();
             validity.setOne(0, (total + 7) / 8);
@@ -50,7 +56,7 @@ public final class ArrowBatchCodec implements AutoCloseable {
                 sources.setSafe(r, batch.sources()[r].getBytes(StandardCharsets.UTF_8));
             }
             root.setRowCount(rows);
-            ByteArrayOutputStream out = new ByteArrayOutputStream(total * Integer.BYTES + 1024);
+            ByteArrayOutputStream out = new ByteArrayOutputStream(total * meta.idBytes() + 1024);
             try (ArrowStreamWriter writer = new ArrowStreamWriter(root, null, out)) {
                 writer.start();
                 writer.writeBatch();
@@ -95,7 +101,9 @@ public final class ArrowBatchCodec implements AutoCloseable {
     private static TokenBatch rows(VectorSchemaRoot root, BatchMeta meta, String where) {
         int rows = root.getRowCount();
         long total = (long) rows * meta.rowLength();
-        IntVector items = (IntVector) ((FixedSizeListVector) root.getVector(BatchSchema.TOKENS)).getDataVector();
+        BaseFixedWidthVector items = (BaseFixedWidthVector) ((FixedSizeListVector) root.getVector(BatchSchema.TOKENS))
+                .getDataVector();
+        boolean narrow = meta.formatVersion() == BatchMeta.UINT16_IDS;
         BigIntVector seqIdVector = (BigIntVector) root.getVector(BatchSchema.SEQ_ID);
         VarCharVector sourceVector = (VarCharVector) root.getVector(BatchSchema.SOURCE);
         ArrowBuf data = items.getDataBuffer();
@@ -108,7 +116,7 @@ public final class ArrowBatchCodec implements AutoCloseable {
         }
         int[] ids = new int[(int) total];
         for (int i = 0; i < ids.length; i++) {
-            int id = data.getInt((long) i * Integer.BYTES);
+            int id = narrow ? data.getChar((long) i * Character.BYTES) : data.getInt((long) i * Integer.BYTES);
             if (id < 0 || id >= meta.vocabSize()) {
                 throw new BadBatchException(where + ": row " + i / meta.rowLength() + " holds token id " + id
                         + ", outside the vocabulary of " + meta.vocabSize() + " (" + meta.tokenizer() + ")");

@@ -9,8 +9,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * The one definition of Sluice's Arrow batch schema, the contract between pipeline and trainer:
- * {@code tokens: FixedSizeList<Int32>[seq_len+1]}, {@code seq_id: Int64}, {@code source: Utf8}, and the
- * {@link BatchMeta} as schema metadata under {@code sluice.*} keys.
+ * {@code tokens: FixedSizeList<Int32>[seq_len+1]} (format 1) or {@code FixedSizeList<UInt16>} (format 2, for
+ * vocabularies of at most 65,536 ids), {@code seq_id: Int64}, {@code source: Utf8}, and the {@link BatchMeta} as
+ * schema metadata under {@code sluice.*} keys.
  */
 public final class BatchSchema {
 
@@ -28,7 +29,8 @@ public final class BatchSchema {
     private BatchSchema() {}
 
     public static Schema of(BatchMeta meta) {
-        Field item = new Field("item", FieldType.notNullable(new ArrowType.Int(32, true)), null);
+        boolean narrow = meta.formatVersion() == BatchMeta.UINT16_IDS;
+        Field item = new Field("item", FieldType.notNullable(new ArrowType.Int(narrow ? 16 : 32, !narrow)), null);
         Field tokens = new Field(TOKENS, FieldType.notNullable(new ArrowType.FixedSizeList(meta.rowLength())),
                 List.of(item));
         Field seqId = new Field(SEQ_ID, FieldType.notNullable(new ArrowType.Int(64, true)), null);
