@@ -22,8 +22,12 @@ import java.util.Map;
  */
 public final class PipelineBench {
 
-    /** Enough for the JIT to settle on Flink's and Kafka's hot paths (C2 still took 0.27 cores after one epoch). */
-    private static final int WARM_UP_EPOCHS = 8;
+    /**
+     * For the JIT to settle on Flink's and Kafka's hot paths before the measured job, as the references' warm-ups
+     * let it settle on theirs (C2 took 0.27 cores during a job after one warm-up epoch, 0.26 after 8 once the
+     * tokenizer was fast: 8 epochs then took only 3 s).
+     */
+    private static final int WARM_UP_EPOCHS = 32;
 
     private PipelineBench() {}
 
@@ -72,7 +76,7 @@ public final class PipelineBench {
                 + " threads; no Flink, no Kafka): %,.0f tokens/s = %.2f x bare; reading costs %.0f ns of CPU per"
                 + " token%n", parallelism, read, read / bare, parallelism * (1 / read - 1 / bare) * 1e9);
         out.printf(Locale.ROOT, "read + tokenize + produce (the same, sending the ids to the embedded broker in"
-                + " batches of 64 x 1025, acks=all; no transactions, no Arrow): %,.0f tokens/s = %.2f x bare; Kafka"
+                + " batches of 64 x 1025 ids as wide as the job writes them, acks=all; no transactions, no Arrow): %,.0f tokens/s = %.2f x bare; Kafka"
                 + " costs %.0f ns of CPU per token (against read + tokenize just before, beside the idle broker and"
                 + " MiniCluster: %,.0f tokens/s)%n", produce, produce / bare,
                 parallelism * (1 / produce - 1 / readBeside) * 1e9, readBeside);

@@ -4,6 +4,7 @@ import dev.sluice.connectors.corpus.CorpusFormat;
 import dev.sluice.connectors.corpus.ShardSchedule;
 import dev.sluice.connectors.corpus.CorpusRecord;
 import dev.sluice.tokenizer.Tokenizer;
+import dev.sluice.connectors.batch.BatchMeta;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,7 +80,8 @@ final class ReferenceRates {
 
     /**
      * As {@link #readAndTokenize}, with the ids sent in batches to topic {@link #TOPIC} of the brokers at
-     * {@code kafka} by a plain producer (acks=all; no transactions, no Arrow: less than the job must do). The span
+     * {@code kafka} by a plain producer (acks=all; no transactions, no Arrow: less than the job must do), each id in
+     * as many bytes as the job's batch format gives it (2 for vocabularies that fit 16 bits, else 4). The span
      * ends when the brokers have acknowledged every full batch; a thread's last partial batch is counted, not sent.
      */
     static Rate readTokenizeAndProduce(Tokenizer tok, List<Path> shards, int threads, double seconds,
@@ -99,7 +101,7 @@ final class ReferenceRates {
             AtomicInteger next = new AtomicInteger();
             long start = System.nanoTime();
             long tokens = measure(threads, deadline(seconds), clock -> {
-                var batch = new Batcher(producer);
+                var batch = new Batcher(producer, BatchMeta.of(tok, 1).idBytes());
                 return readShards(tok, shards, next, clock, batch::add);
             }).tokens();
             producer.flush();
@@ -159,13 +161,16 @@ final class ReferenceRates {
         return n;
     }
 
-    /** Packs ids into batches of {@link #BATCH_TOKENS} int32s and sends each full one. */
+    /** Packs ids into batches of {@link #BATCH_TOKENS} ids of {@code idBytes} each and sends each full one. */
     private static final class Batcher {
         private final Producer<byte[], byte[]> producer;
-        private ByteBuffer batch = ByteBuffer.allocate(BATCH_TOKENS * Integer.BYTES);
+        private final boolean narrow;
+        private ByteBuffer batch;
 
-        Batcher(Producer<byte[], byte[]> producer) {
+        Batcher(Producer<byte[], byte[]> producer, int idBytes) {
             this.producer = producer;
+            this.narrow = idBytes == 2;
+            this.batch = ByteBuffer.allocate(BATCH_TOKENS * idBytes);
         }
 
         void add(int[] ids) {
@@ -174,7 +179,11 @@ final class ReferenceRates {
                     producer.send(new ProducerRecord<>(TOPIC, batch.array()));
                     batch = ByteBuffer.allocate(batch.capacity());
                 }
-                batch.putInt(id);
+                if (narrow) {
+                    batch.putShort((short) id);
+                } else {
+                    batch.putInt(id);
+                }
             }
         }
     }
