@@ -39,7 +39,9 @@ final class BytePairEncoder {
             piece(s, text, from, end);
             from = end;
         }
-        return Arrays.copyOf(s.out, s.count);
+        int[] ids = Arrays.copyOf(s.out, s.count);
+        s.shrink();
+        return ids;
     }
 
     private void piece(State s, String text, int from, int end) {
@@ -247,10 +249,24 @@ final class BytePairEncoder {
             return rank;
         }
 
+        /** After a huge document or piece, the buffers go back to their usual size: memory must not follow input. */
+        void shrink() {
+            if (out.length > 1 << 20) {
+                out = new int[1024];
+            }
+            if (bytes.length > 1 << 20) {
+                bytes = new byte[256];
+            }
+            if (at.length > 1 << 16) {
+                at = new int[64];
+                rank = new int[64];
+            }
+        }
+
         /** UTF-8 of {@code text[from, end)} into {@link #bytes} (surrogates come in pairs); returns the length. */
         int utf8(String text, int from, int end) {
-            if (bytes.length < 4 * (end - from)) {
-                bytes = new byte[8 * (end - from)];
+            if (bytes.length < 3 * (end - from)) { // at most 3 bytes per char (a pair's 4 bytes are 2 chars)
+                bytes = new byte[Math.max(2 * bytes.length, 3 * (end - from))];
             }
             int k = 0;
             for (int i = from; i < end; i++) {
