@@ -88,8 +88,13 @@ class ReferenceRatesTest {
                         batches + " batches for " + rate);
                 consumer.seekToBeginning(List.of(tp));
                 var first = consumer.poll(Duration.ofSeconds(10)).iterator().next().value();
+                // gpt2's ids go as 16-bit values, as wide as the job's batch format writes them
+                assertEquals(2L * ReferenceRates.BATCH_TOKENS, first.length, "two bytes per id");
                 int[] ids = new int[ReferenceRates.BATCH_TOKENS];
-                ByteBuffer.wrap(first).asIntBuffer().get(ids);
+                var shorts = ByteBuffer.wrap(first).asShortBuffer();
+                for (int i = 0; i < ids.length; i++) {
+                    ids[i] = Short.toUnsignedInt(shorts.get(i));
+                }
                 int[] expected = IntStream.range(0, ids.length).map(i -> stream[i % stream.length]).toArray();
                 assertArrayEquals(expected, ids, "the first batch holds the shard's ids in order, shard after shard");
             }
