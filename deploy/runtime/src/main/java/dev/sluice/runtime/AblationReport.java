@@ -1,7 +1,6 @@
 package dev.sluice.runtime;
 
 import dev.sluice.trainer.StepMetrics;
-import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
@@ -26,11 +25,9 @@ final class AblationReport {
 
     /** {@code curves}: per variant name, each seed's metrics. */
     static void write(Path dir, Ablation ablation, Map<String, List<List<StepMetrics>>> curves) throws IOException {
-        BufferedImage png = new BufferedImage(1500, 420, BufferedImage.TYPE_INT_RGB);
+        BufferedImage png = Report.canvas(1500);
         Graphics2D g = png.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, 1500, 420);
         Map<String, List<double[]>> loss = new LinkedHashMap<>();
         Map<String, List<double[]>> bpb = new LinkedHashMap<>();
         Map<String, List<double[]>> cost = new LinkedHashMap<>();

@@ -3,11 +3,13 @@ package dev.sluice.runtime;
 import dev.sluice.runtime.embedded.EmbeddedFlink;
 import dev.sluice.runtime.embedded.EmbeddedKafka;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
@@ -161,6 +163,19 @@ public final class Infrastructure implements AutoCloseable {
             conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, java.time.Duration.ofSeconds(1));
         }
         return StreamExecutionEnvironment.createRemoteEnvironment(flinkHost, flinkPort, conf);
+    }
+
+    /** Cancels those of {@code jobs} still running, ignoring failures: for shutting a run down (Ctrl-C, an error). */
+    public static void cancel(List<JobClient> jobs) {
+        for (JobClient j : jobs) {
+            try {
+                if (!j.getJobStatus().get().isGloballyTerminalState()) {
+                    j.cancel().get();
+                }
+            } catch (Exception ignored) {
+                // shutting down anyway
+            }
+        }
     }
 
     @Override

@@ -34,12 +34,21 @@ public final class Report {
         }
     }
 
-    public static void write(Path dir, String title, List<Run> runs) throws IOException {
-        BufferedImage png = new BufferedImage(1000, 420, BufferedImage.TYPE_INT_RGB);
+    /** A white, antialiased canvas of {@code width} × 420 pixels: room for one plot per 500 pixels. */
+    static BufferedImage canvas(int width) {
+        BufferedImage png = new BufferedImage(width, 420, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = png.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
-        g.fillRect(0, 0, 1000, 420);
+        g.fillRect(0, 0, width, 420);
+        g.dispose();
+        return png;
+    }
+
+    public static void write(Path dir, String title, List<Run> runs) throws IOException {
+        BufferedImage png = canvas(1000);
+        Graphics2D g = png.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         Map<String, List<double[]>> loss = new LinkedHashMap<>();
         Map<String, List<double[]>> bpb = new LinkedHashMap<>();
         for (Run r : runs) {

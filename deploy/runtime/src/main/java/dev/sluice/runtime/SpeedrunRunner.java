@@ -212,14 +212,6 @@ public final class SpeedrunRunner {
 
     /** Cancels whatever is still running (Ctrl-C, or a failure). */
     public void cancelAll() {
-        for (JobClient j : jobs) {
-            try {
-                if (!j.getJobStatus().get().isGloballyTerminalState()) {
-                    j.cancel().get();
-                }
-            } catch (Exception ignored) {
-                // shutting down anyway
-            }
-        }
+        Infrastructure.cancel(jobs);
     }
 }
