@@ -58,12 +58,7 @@ final class AblationReport {
         }
         String title = "Sluice ablation: " + ablation.config() + " (" + ablation.mode() + ", seeds "
                 + ablation.seeds() + ")";
-        String html = """
-                <!doctype html>
-                <html><head><meta charset="utf-8"><title>%s</title>
-                <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}
-                td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}</style></head>
-                <body><h1>%s</h1>
+        String body = """
                 <p>Every run read the same sequences in the same order (one topic, written once) with the same token
                 budget, so bits-per-byte differences are per equal data; model FLOPs differ where features do.
                 Δ against the baseline; p: Welch's two-sided t-test over the seeds (— with one seed).</p>
@@ -74,9 +69,8 @@ final class AblationReport {
                 <p><img src="ablation.png" alt="loss, validation bits per byte, and bits per byte against FLOPs"></p>
                 <p>Everything as JSON: <code>ablation.json</code>; each run's <code>results.json</code> (Marin's shape)
                 and <code>metrics.jsonl</code> in <code>&lt;variant&gt;/seed-&lt;seed&gt;/</code>.</p>
-                </body></html>
-                """.formatted(Report.esc(title), Report.esc(title), rows);
-        Files.writeString(dir.resolve("report.html"), html);
+                """.formatted(rows);
+        Files.writeString(dir.resolve("report.html"), Report.page(title, body));
     }
 
     /** Per step, the mean over the seeds of {@code value} where every seed has one. */

@@ -80,20 +80,26 @@ public final class Report {
                     esc(i.tokenizer()), i.modelSize(), i.totalTokens(), i.modelFlops(), i.trainingTime(),
                     i.evalBpb() == null ? Double.NaN : i.evalBpb(), i.evalLoss() == null ? Double.NaN : i.evalLoss()));
         }
-        String html = """
-                <!doctype html>
-                <html><head><meta charset="utf-8"><title>%s</title>
-                <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}
-                td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}</style></head>
-                <body><h1>%s</h1>
+        String body = """
                 <table><tr><th>run</th><th>tokenizer</th><th>parameters</th><th>tokens</th><th>model FLOPs</th>
                 <th>training time</th><th>val bits/byte</th><th>val loss</th></tr>
                 %s</table>
                 <p><img src="curves.png" alt="training loss and validation bits per byte"></p>
                 <p>Per-step metrics: <code>metrics.jsonl</code>; results: <code>results.json</code>.</p>
-                </body></html>
-                """.formatted(esc(title), esc(title), rows);
-        Files.writeString(dir.resolve("report.html"), html);
+                """.formatted(rows);
+        Files.writeString(dir.resolve("report.html"), page(title, body));
+    }
+
+    /** A report page: the title as heading, then {@code body} (HTML). */
+    static String page(String title, String body) {
+        return """
+                <!doctype html>
+                <html><head><meta charset="utf-8"><title>%s</title>
+                <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}
+                td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}</style></head>
+                <body><h1>%s</h1>
+                %s</body></html>
+                """.formatted(esc(title), esc(title), body);
     }
 
     /** Line plots of {@code series} (x, y points) in a 500-pixel-wide panel at {@code x0}; x is a step or a value. */
