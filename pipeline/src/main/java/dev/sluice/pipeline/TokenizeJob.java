@@ -28,7 +28,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * The TokenizeJob: corpus shards → tokenize (chained to the readers) → pack (keyed by shard) → mixture sample and
+ * The TokenizeJob: corpus shards → tokenize → pack (both chained to the readers) → mixture sample and
  * shuffle → Arrow batches → Kafka (EXACTLY_ONCE), one topic per split. {@link #build} adds it to an environment; where that runs (the embedded
  * MiniCluster or a remote cluster) is the caller's business.
  */
@@ -131,27 +131,8 @@ public final class TokenizeJob {
 
     /** Adds the job's operators to {@code env}; Kafka client properties (bootstrap, security) come in {@code kafka}. */
     public void build(StreamExecutionEnvironment env, Properties kafka) {
-        env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
-        env.getCheckpointConfig().setCheckpointTimeout(CHECKPOINT_TIMEOUT.toMillis());
         boolean bounded = config.watchIntervalMs() == 0;
-        Duration watch = bounded ? null : Duration.ofMillis(config.watchIntervalMs());
-
-        Map<String, CorpusFormat.Options> options = new HashMap<>();
-        Map<String, List<String>> patterns = new HashMap<>();
-        for (PipelineConfig.Source s : config.sources()) {
-            options.put(s.name(), new CorpusFormat.Options(s.name(), s.textField(),
-                    s.textMode().equals("block") ? CorpusFormat.TextMode.BLOCK : CorpusFormat.TextMode.FILE,
-                    config.maxDocumentBytes()));
-            if (s.weight() > 0) {
-                patterns.put(s.name(), s.paths().stream().map(CorpusSources::absolute).toList());
-            }
-        }
-        int readers = Math.max(1, Math.min(config.parallelism(), bounded ? schedule.splits().size() : config.parallelism()));
-        DataStream<CorpusRecord> corpus = env
-                .fromSource(new CorpusSource(schedule, options, patterns, watch, config.splitBytes()),
-                        WatermarkStrategy.noWatermarks(), "corpus")
-                .setParallelism(readers)
-                .uid("corpus");
+        DataStream<CorpusRecord> corpus = corpus(env);
         // Where each split stands on the mixture clock: what the samplers order by.
         double[][] clock = new double[bounded ? schedule.splits().size() : 0][];
         for (int i = 0; i < clock.length; i++) {
@@ -165,25 +146,19 @@ public final class TokenizeJob {
             TokenizerRef tokenizer = new TokenizerRef(name);
             String prefix = contract.topicPrefix(name);
             String tag = config.tokenizers().size() == 1 ? "" : "-" + prefix;
-            // tokenize chained to the readers (same parallelism, forward), then pack keyed by split
-            DataStream<TokenizedRecord> tokenized = corpus
-                    .process(new Tokenize(tokenizer, config.valFraction(), prefix))
-                    .returns(TokenizedRecord.class)
-                    .setParallelism(corpus.getParallelism())
-                    .name("tokenize (" + name + ")").uid("tokenize" + tag);
-            DataStream<PackedSequence> packed = tokenized
-                    .keyBy(TokenizedRecord::shardOrdinal)
+            // tokenize and pack chained to the readers (same parallelism, forward): a document never leaves its reader
+            DataStream<PackedSequence> packed = tokenize(corpus, name, tag)
                     .process(new Pack(config.seqLen(), config.packing().equals("bos_aligned"),
                             tokenizer.get().bosId(), prefix))
                     .returns(PackedSequence.class)
-                    .setParallelism(config.parallelism())
-                    .name("pack (" + name + ")").uid("pack" + tag);
+                    .setParallelism(corpus.getParallelism())
+                    .name("pack (" + name + ")").uid("pack-by-split" + tag);
 
             BatchMeta meta = contract.meta(name);
             for (String split : List.of(DataContract.TRAIN, DataContract.VAL)) {
                 String topic = contract.topic(name, split);
                 DataStream<TokenBatch> batches = packed
-                        .filter(s -> s.split().equals(split)).setParallelism(config.parallelism())
+                        .filter(s -> s.split().equals(split)).setParallelism(corpus.getParallelism())
                         .name("split " + split)
                         .partitionCustom((ordinal, n) -> ordinal % n, PackedSequence::shardOrdinal)
                         .process(new MixtureBatchFunction(split, topic, meta, config.batchSequences(), sourceNames,
@@ -196,6 +171,46 @@ public final class TokenizeJob {
                         .name("kafka: " + topic).uid("sink-" + split + tag);
             }
         }
+    }
+
+    /**
+     * The job's first half for references that measure what Flink's runtime costs by itself: checkpointing as the
+     * job's, the corpus read and tokenized by the first tokenizer exactly as the job does; nothing packed or written.
+     */
+    public DataStream<TokenizedRecord> readAndTokenize(StreamExecutionEnvironment env) {
+        return tokenize(corpus(env), config.tokenizers().get(0), "");
+    }
+
+    /** Checkpointing, and the corpus source over this job's schedule. */
+    private DataStream<CorpusRecord> corpus(StreamExecutionEnvironment env) {
+        env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
+        env.getCheckpointConfig().setCheckpointTimeout(CHECKPOINT_TIMEOUT.toMillis());
+        boolean bounded = config.watchIntervalMs() == 0;
+        Duration watch = bounded ? null : Duration.ofMillis(config.watchIntervalMs());
+        Map<String, CorpusFormat.Options> options = new HashMap<>();
+        Map<String, List<String>> patterns = new HashMap<>();
+        for (PipelineConfig.Source s : config.sources()) {
+            options.put(s.name(), new CorpusFormat.Options(s.name(), s.textField(),
+                    s.textMode().equals("block") ? CorpusFormat.TextMode.BLOCK : CorpusFormat.TextMode.FILE,
+                    config.maxDocumentBytes()));
+            if (s.weight() > 0) {
+                patterns.put(s.name(), s.paths().stream().map(CorpusSources::absolute).toList());
+            }
+        }
+        int readers = Math.max(1, Math.min(config.parallelism(), bounded ? schedule.splits().size() : config.parallelism()));
+        return env.fromSource(new CorpusSource(schedule, options, patterns, watch, config.splitBytes()),
+                        WatermarkStrategy.noWatermarks(), "corpus")
+                .setParallelism(readers)
+                .uid("corpus");
+    }
+
+    /** Tokenizing chained to the readers (same parallelism, forward), counted under the tokenizer's topic prefix. */
+    private DataStream<TokenizedRecord> tokenize(DataStream<CorpusRecord> corpus, String name, String tag) {
+        return corpus
+                .process(new Tokenize(new TokenizerRef(name), config.valFraction(), config.contract().topicPrefix(name)))
+                .returns(TokenizedRecord.class)
+                .setParallelism(corpus.getParallelism())
+                .name("tokenize (" + name + ")").uid("tokenize" + tag);
     }
 
     /** The schedule this job was submitted with, as a short name for it (split count and a hash of the plan). */
