@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * End-to-end TokenizeJob throughput (shards to committed Kafka batches, embedded broker and MiniCluster) against
  * {@link ReferenceRates} measured in the same process with the same number of threads: the bare tokenizer on the
- * same text, and the shards read and tokenized (then also sent to Kafka) without Flink.
+ * same text, and the shards read and tokenized (then also sent to Kafka) without Flink; and {@link FlinkReference},
+ * the same reading, tokenizing and sending as the smallest Flink job does them.
  */
 public final class PipelineBench {
 
@@ -45,12 +46,19 @@ public final class PipelineBench {
         double readBeside;
         double produce;
         ThreadCpu.Breakdown produceCpu;
+        double flink;
+        ThreadCpu.Breakdown flinkCpu;
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, parallelism + 2)) {
             // The first job warms the JIT up (the MiniCluster runs in this JVM), as the references' warm-ups do.
             job(infra, tokenizer, corpus, WARM_UP_EPOCHS, parallelism);
             ThreadCpu cpu = ThreadCpu.startIfAvailable();
             summary = job(infra, tokenizer, corpus, epochs, parallelism);
             jobCpu = cpu == null ? null : cpu.stop();
+            // the same reading, tokenizing and producing as the smallest Flink job can do them
+            flinkReference(tokenizer, corpus, 8, parallelism, infra); // warm-up of its sink's path
+            cpu = ThreadCpu.startIfAvailable();
+            flink = flinkReference(tokenizer, corpus, epochs, parallelism, infra);
+            flinkCpu = cpu == null ? null : cpu.stop();
 
             // Kafka's cost is what sending adds to reading in the same conditions: the JVM after the job, with the
             // MiniCluster and the broker idle in it.
@@ -85,11 +93,20 @@ public final class PipelineBench {
             produceCpu.cpuSeconds().keySet().forEach(component ->
                     out.printf(Locale.ROOT, "    %-50s %5.2f%n", component, produceCpu.cores(component)));
         }
+        out.printf(Locale.ROOT, "read + tokenize + produce in Flink (the job's reader and tokenizer chained to an"
+                + " at-least-once Kafka sink: no packing, sampling, Arrow, exchange or transaction; incl. job start):"
+                + " %,.0f tokens/s = %.2f x read + tokenize + produce%n", flink, flink / produce);
+        if (flinkCpu != null) {
+            out.printf(Locale.ROOT, "  cores meanwhile: %.2f%n", flinkCpu.total() / flinkCpu.seconds());
+            flinkCpu.cpuSeconds().keySet().forEach(component ->
+                    out.printf(Locale.ROOT, "    %-50s %5.2f%n", component, flinkCpu.cores(component)));
+        }
         out.printf(Locale.ROOT, "pipeline (shards -> committed Kafka batches, incl. job start, after a warm-up job):"
                 + " %,.0f tokens/s%n", pipeline);
         out.printf(Locale.ROOT, "pipeline / bare = %.2f; pipeline / (read + tokenize + produce) = %.2f (what Flink's"
-                + " runtime, packing, sampling, Arrow, transactions and their JIT cost)%n", pipeline / bare,
-                pipeline / produce);
+                + " runtime, packing, sampling, Arrow, transactions and their JIT cost); pipeline / the same in Flink"
+                + " = %.2f (what packing, sampling, Arrow and transactions cost)%n", pipeline / bare,
+                pipeline / produce, pipeline / flink);
         if (jobCpu != null) {
             printCores(out, jobCpu, pipeline * summary.get("seconds").asDouble(), parallelism / bare);
         }
@@ -98,9 +115,16 @@ public final class PipelineBench {
         out.printf(Locale.ROOT, "{\"tokenizer\": \"%s\", \"cores\": %d, \"job_tokens_per_s\": %.0f, "
                 + "\"kafka_reference_tokens_per_s\": %.0f, \"ratio_to_kafka_reference\": %.3f, "
                 + "\"bare_tokens_per_s\": %.0f, \"read_tokenize_tokens_per_s\": %.0f, "
-                + "\"job_tokens_per_s_per_core\": %.0f}%n", tokenizer, parallelism, pipeline, produce,
-                pipeline / produce, bare, read, pipeline / parallelism);
+                + "\"job_tokens_per_s_per_core\": %.0f, \"flink_reference_tokens_per_s\": %.0f, "
+                + "\"flink_reference_to_kafka_reference\": %.3f, \"ratio_to_flink_reference\": %.3f}%n", tokenizer,
+                parallelism, pipeline, produce, pipeline / produce, bare, read, pipeline / parallelism, flink,
+                flink / produce, pipeline / flink);
         return 0;
+    }
+
+    private static double flinkReference(String tokenizer, Path corpus, int epochs, int parallelism,
+                                         Infrastructure infra) throws Exception {
+        return FlinkReference.run(new TokenizeJob(config(tokenizer, corpus, epochs, parallelism)), infra).perSecond();
     }
 
     private static ObjectNode job(Infrastructure infra, String tokenizer, Path corpus, int epochs, int parallelism)
@@ -131,7 +155,8 @@ public final class PipelineBench {
                 bareNs / 0.8 - bareNs);
     }
 
-    private static PipelineConfig config(String tokenizer, Path corpus, int epochs, int parallelism) {
+    /** The bench's job: 1024-token windows, 64 per batch, one partition, the default split size and checkpoints. */
+    static PipelineConfig config(String tokenizer, Path corpus, int epochs, int parallelism) {
         return new PipelineConfig("bench", List.of(tokenizer), 1024, 64, "bos_aligned", 1, 0.01, 1024, 1, parallelism, epochs, 0,
                 0, 0, 0, List.of(new PipelineConfig.Source("corpus", List.of(corpus.toString()), 1.0, null, null)), null);
     }

@@ -86,27 +86,37 @@ final class ReferenceRates {
      */
     static Rate readTokenizeAndProduce(Tokenizer tok, List<Path> shards, int threads, double seconds,
                                        Properties kafka) throws Exception {
-        try (Admin admin = Admin.create(kafka)) {
-            if (!admin.listTopics().names().get().contains(TOPIC)) {
-                admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get();
-            }
-        }
-        Properties p = new Properties();
-        p.putAll(kafka);
-        p.put("acks", "all");
-        p.put("compression.type", "none");
-        p.put("max.request.size", Integer.toString(64 << 20));
-        try (Producer<byte[], byte[]> producer =
-                     new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        ensureTopic(kafka, TOPIC);
+        try (Producer<byte[], byte[]> producer = new KafkaProducer<>(producerProperties(kafka),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
             AtomicInteger next = new AtomicInteger();
             long start = System.nanoTime();
             long tokens = measure(threads, deadline(seconds), clock -> {
-                var batch = new Batcher(producer, BatchMeta.of(tok, 1).idBytes());
+                var batch = new Batcher(b -> producer.send(new ProducerRecord<>(TOPIC, b)), BatchMeta.of(tok, 1).idBytes());
                 return readShards(tok, shards, next, clock, batch::add);
             }).tokens();
             producer.flush();
             return new Rate(tokens, (System.nanoTime() - start) / 1e9);
         }
+    }
+
+    /** A one-partition topic for a reference's batches, as the bench job's topics have. */
+    static void ensureTopic(Properties kafka, String topic) throws Exception {
+        try (Admin admin = Admin.create(kafka)) {
+            if (!admin.listTopics().names().get().contains(topic)) {
+                admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+            }
+        }
+    }
+
+    /** What every reference producer sends with: acknowledged by all replicas, uncompressed as the job's default. */
+    static Properties producerProperties(Properties kafka) {
+        Properties p = new Properties();
+        p.putAll(kafka);
+        p.put("acks", "all");
+        p.put("compression.type", "none");
+        p.put("max.request.size", Integer.toString(64 << 20));
+        return p;
     }
 
     private static long deadline(double seconds) {
@@ -161,14 +171,14 @@ final class ReferenceRates {
         return n;
     }
 
-    /** Packs ids into batches of {@link #BATCH_TOKENS} ids of {@code idBytes} each and sends each full one. */
-    private static final class Batcher {
-        private final Producer<byte[], byte[]> producer;
+    /** Packs ids into batches of {@link #BATCH_TOKENS} ids of {@code idBytes} each and hands on each full one. */
+    static final class Batcher {
+        private final Consumer<byte[]> send;
         private final boolean narrow;
         private ByteBuffer batch;
 
-        Batcher(Producer<byte[], byte[]> producer, int idBytes) {
-            this.producer = producer;
+        Batcher(Consumer<byte[]> send, int idBytes) {
+            this.send = send;
             this.narrow = idBytes == 2;
             this.batch = ByteBuffer.allocate(BATCH_TOKENS * idBytes);
         }
@@ -176,7 +186,7 @@ final class ReferenceRates {
         void add(int[] ids) {
             for (int id : ids) {
                 if (!batch.hasRemaining()) {
-                    producer.send(new ProducerRecord<>(TOPIC, batch.array()));
+                    send.accept(batch.array());
                     batch = ByteBuffer.allocate(batch.capacity());
                 }
                 if (narrow) {
