@@ -47,19 +47,21 @@ public final class PipelineBench {
         double readBeside;
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, parallelism + 2)) {
             ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 10, infra.kafkaClient()); // warm-up
-            produceRun = kafkaReference(tok, shards, parallelism, infra);
+            produceRun = kafkaReference(tok, shards, parallelism, infra).printed("before the jobs");
             // The warm-up jobs let the JIT settle (the MiniCluster runs in this JVM), as the references' warm-ups do.
-            job(infra, tokenizer, corpus, WARM_UP_EPOCHS, parallelism);
-            flinkReference(tokenizer, corpus, 8, parallelism, infra);
+            job(infra, tokenizer, corpus, WARM_UP_EPOCHS, parallelism).printed("warm-up");
+            flinkReference(tokenizer, corpus, 8, parallelism, infra).printed("warm-up");
             // Twice each, interleaved, the faster counting: a shared host's noise only lowers a rate, and drifts.
             for (int round = 0; round < 2; round++) {
-                jobRun = Run.faster(jobRun, job(infra, tokenizer, corpus, epochs, parallelism));
-                flinkRun = Run.faster(flinkRun, flinkReference(tokenizer, corpus, epochs, parallelism, infra));
+                String run = "run " + (round + 1);
+                jobRun = Run.faster(jobRun, job(infra, tokenizer, corpus, epochs, parallelism).printed(run));
+                flinkRun = Run.faster(flinkRun,
+                        flinkReference(tokenizer, corpus, epochs, parallelism, infra).printed(run));
             }
             // Kafka's cost is what sending adds to reading in the same conditions: the JVM after the jobs, with the
             // MiniCluster and the broker idle in it.
             readBeside = ReferenceRates.readAndTokenize(tok, shards, parallelism, 5).perSecond();
-            produceRun = Run.faster(produceRun, kafkaReference(tok, shards, parallelism, infra));
+            produceRun = Run.faster(produceRun, kafkaReference(tok, shards, parallelism, infra).printed("after"));
         }
         double bareAfter = ReferenceRates.tokenize(tok, texts, parallelism, 5).perSecond();
         double readAfter = ReferenceRates.readAndTokenize(tok, shards, parallelism, 5).perSecond();
@@ -121,10 +123,10 @@ public final class PipelineBench {
     }
 
     /** A measured rate, where the cores went meanwhile (null off Linux), and the job's summary if it was the job. */
-    private record Run(double perSecond, ThreadCpu.Breakdown cpu, ObjectNode summary) {
-        static Run measured(String what, double perSecond, ThreadCpu cpu, ObjectNode summary) {
-            System.out.printf(Locale.ROOT, "measured: %s %,.0f tokens/s%n", what, perSecond);
-            return new Run(perSecond, cpu == null ? null : cpu.stop(), summary);
+    private record Run(String what, double perSecond, ThreadCpu.Breakdown cpu, ObjectNode summary) {
+        Run printed(String when) {
+            System.out.printf(Locale.ROOT, "%s (%s): %,.0f tokens/s%n", what, when, perSecond);
+            return this;
         }
 
         static Run faster(Run a, Run b) {
@@ -136,14 +138,14 @@ public final class PipelineBench {
                                       Infrastructure infra) throws Exception {
         ThreadCpu cpu = ThreadCpu.startIfAvailable();
         var rate = FlinkReference.run(new TokenizeJob(config(tokenizer, corpus, epochs, parallelism)), infra);
-        return Run.measured("Flink reference", rate.perSecond(), cpu, null);
+        return new Run("Flink reference", rate.perSecond(), cpu == null ? null : cpu.stop(), null);
     }
 
     private static Run kafkaReference(Tokenizer tok, List<Path> shards, int parallelism, Infrastructure infra)
             throws Exception {
         ThreadCpu cpu = ThreadCpu.startIfAvailable();
         var rate = ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 10, infra.kafkaClient());
-        return Run.measured("Kafka reference", rate.perSecond(), cpu, null);
+        return new Run("Kafka reference", rate.perSecond(), cpu == null ? null : cpu.stop(), null);
     }
 
     private static Run job(Infrastructure infra, String tokenizer, Path corpus, int epochs, int parallelism)
@@ -151,7 +153,8 @@ public final class PipelineBench {
         var job = new TokenizeJob(config(tokenizer, corpus, epochs, parallelism));
         ThreadCpu cpu = ThreadCpu.startIfAvailable();
         ObjectNode summary = PipelineRunner.start(job, infra, true, 0).awaitSummary();
-        return Run.measured("TokenizeJob", summary.get("tokens_per_second").asDouble(), cpu, summary);
+        return new Run("TokenizeJob", summary.get("tokens_per_second").asDouble(), cpu == null ? null : cpu.stop(),
+                summary);
     }
 
     /**
