@@ -28,7 +28,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * The TokenizeJob: corpus shards → tokenize → pack (both chained to the readers) → mixture sample and
+ * The TokenizeJob: corpus shards → tokenize (chained to the readers) → pack (keyed by split) → mixture sample and
  * shuffle → Arrow batches → Kafka (EXACTLY_ONCE), one topic per split. {@link #build} adds it to an environment; where that runs (the embedded
  * MiniCluster or a remote cluster) is the caller's business.
  */
@@ -146,19 +146,22 @@ public final class TokenizeJob {
             TokenizerRef tokenizer = new TokenizerRef(name);
             String prefix = contract.topicPrefix(name);
             String tag = config.tokenizers().size() == 1 ? "" : "-" + prefix;
-            // tokenize and pack chained to the readers (same parallelism, forward): a document never leaves its reader
+            // Pack is keyed by split rather than chained to the reader: a split's partial window must move with the
+            // split on a restore at another parallelism, and the only operator state that could carry it (union
+            // list state) is refused by Flink once some of a bounded source's readers have finished (FLIP-147).
             DataStream<PackedSequence> packed = tokenize(corpus, name, tag)
+                    .keyBy(TokenizedRecord::shardOrdinal)
                     .process(new Pack(config.seqLen(), config.packing().equals("bos_aligned"),
                             tokenizer.get().bosId(), prefix))
                     .returns(PackedSequence.class)
-                    .setParallelism(corpus.getParallelism())
-                    .name("pack (" + name + ")").uid("pack-by-split" + tag);
+                    .setParallelism(config.parallelism())
+                    .name("pack (" + name + ")").uid("pack" + tag);
 
             BatchMeta meta = contract.meta(name);
             for (String split : List.of(DataContract.TRAIN, DataContract.VAL)) {
                 String topic = contract.topic(name, split);
                 DataStream<TokenBatch> batches = packed
-                        .filter(s -> s.split().equals(split)).setParallelism(corpus.getParallelism())
+                        .filter(s -> s.split().equals(split)).setParallelism(config.parallelism())
                         .name("split " + split)
                         .partitionCustom((ordinal, n) -> ordinal % n, PackedSequence::shardOrdinal)
                         .process(new MixtureBatchFunction(split, topic, meta, config.batchSequences(), sourceNames,

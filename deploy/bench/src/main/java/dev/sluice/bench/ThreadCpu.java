@@ -19,8 +19,9 @@ final class ThreadCpu {
     /** Thread-name prefixes (as /proc shows them: the first 15 characters) and the component they belong to. */
     private static final List<Map.Entry<String, String>> GROUPS = List.of(
             Map.entry("Source Data Fet", "read shards (inflate, JSON)"),
-            Map.entry("Source: ", ThreadCpu.READER_TASK),
-            Map.entry("sample", ThreadCpu.SAMPLER_TASK),
+            Map.entry("Source: ", "tokenize (chained to the readers)"),
+            Map.entry("pack", "pack"),
+            Map.entry("sample", "sample, shuffle, Arrow, sink"),
             Map.entry("kafka-producer", ThreadCpu.KAFKA_PRODUCER),
             Map.entry("C1 CompilerThre", ThreadCpu.JIT),
             Map.entry("C2 CompilerThre", ThreadCpu.JIT),
@@ -30,8 +31,6 @@ final class ThreadCpu {
     private static final List<String> BROKER = List.of("data-plane", "kafka-", "broker-", "controller-",
             "group-coordinat", "share-", "transaction-", "raft-", "quorum-", "TxnMarker", "AddPartitions",
             "ExpirationReape", "LogDirFailure", "persister", "PersisterState", "client-metrics", "SensorExpiry");
-    static final String READER_TASK = "tokenize, pack (chained to the readers)";
-    static final String SAMPLER_TASK = "sample, shuffle, Arrow, sink";
     static final String REFERENCE_PREFIX = "reference-";
     static final String REFERENCE = "reference threads (read, tokenize, send)";
     static final String JIT = "JIT compiler";

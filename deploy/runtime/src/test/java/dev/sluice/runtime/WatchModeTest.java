@@ -124,8 +124,7 @@ class WatchModeTest {
                     assertTrue(metricIds(infra.webUrl(), run.client().getJobID().toString(), "Source: corpus").stream()
                             .anyMatch(id -> id.endsWith(".sluice." + m)), m + " is published");
                 }
-                // pack is chained to the readers too
-                assertTrue(metricIds(infra.webUrl(), run.client().getJobID().toString(), "Source: corpus").stream()
+                assertTrue(metricIds(infra.webUrl(), run.client().getJobID().toString(), "pack").stream()
                         .anyMatch(id -> id.endsWith(".sluice.droppedTokens")), "droppedTokens is published");
                 JsonNode batches = sluiceMetric(infra.webUrl(), run.client().getJobID().toString(),
                         "sample + shuffle + batch → " + config.contract().topic("train"),
