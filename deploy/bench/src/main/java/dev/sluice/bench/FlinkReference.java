@@ -1,6 +1,5 @@
 package dev.sluice.bench;
 
-import dev.sluice.connectors.batch.BatchMeta;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.pipeline.TokenizedRecord;
 import dev.sluice.runtime.Infrastructure;

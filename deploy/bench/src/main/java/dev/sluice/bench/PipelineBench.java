@@ -84,7 +84,8 @@ public final class PipelineBench {
                 + " threads; no Flink, no Kafka): %,.0f tokens/s = %.2f x bare; reading costs %.0f ns of CPU per"
                 + " token%n", parallelism, read, read / bare, parallelism * (1 / read - 1 / bare) * 1e9);
         out.printf(Locale.ROOT, "read + tokenize + produce (the same, sending the ids to the embedded broker in"
-                + " batches of 64 x 1025 ids as wide as the job writes them, acks=all; no transactions, no Arrow; the faster of before and after the jobs): %,.0f tokens/s = %.2f x bare; Kafka"
+                + " batches of 64 x 1025 ids as wide as the job writes them, acks=all; no transactions, no Arrow;"
+                + " the faster of before and after the jobs): %,.0f tokens/s = %.2f x bare; Kafka"
                 + " costs %.0f ns of CPU per token (against read + tokenize just before, beside the idle broker and"
                 + " MiniCluster: %,.0f tokens/s)%n", produce, produce / bare,
                 parallelism * (1 / produce - 1 / readBeside) * 1e9, readBeside);
@@ -94,14 +95,16 @@ public final class PipelineBench {
                     out.printf(Locale.ROOT, "    %-50s %5.2f%n", component, produceCpu.cores(component)));
         }
         out.printf(Locale.ROOT, "read + tokenize + produce in Flink (the job's reader and tokenizer chained to an"
-                + " at-least-once Kafka sink: no packing, sampling, Arrow, exchange or transaction; incl. job start; the faster of two runs):"
+                + " at-least-once Kafka sink: no packing, sampling, Arrow, exchange or transaction; incl. job start;"
+                + " the faster of two runs):"
                 + " %,.0f tokens/s = %.2f x read + tokenize + produce%n", flink, flink / produce);
         if (flinkCpu != null) {
             out.printf(Locale.ROOT, "  cores meanwhile: %.2f%n", flinkCpu.total() / flinkCpu.seconds());
             flinkCpu.cpuSeconds().keySet().forEach(component ->
                     out.printf(Locale.ROOT, "    %-50s %5.2f%n", component, flinkCpu.cores(component)));
         }
-        out.printf(Locale.ROOT, "pipeline (shards -> committed Kafka batches, incl. job start, after a warm-up job; the faster of two runs):"
+        out.printf(Locale.ROOT, "pipeline (shards -> committed Kafka batches, incl. job start, after a warm-up job;"
+                + " the faster of two runs):"
                 + " %,.0f tokens/s%n", pipeline);
         out.printf(Locale.ROOT, "pipeline / bare = %.2f; pipeline / (read + tokenize + produce) = %.2f (what Flink's"
                 + " runtime, packing, sampling, Arrow, transactions and their JIT cost); pipeline / the same in Flink"

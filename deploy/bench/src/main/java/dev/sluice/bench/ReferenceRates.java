@@ -92,7 +92,8 @@ final class ReferenceRates {
             AtomicInteger next = new AtomicInteger();
             long start = System.nanoTime();
             long tokens = measure(threads, deadline(seconds), clock -> {
-                var batch = new Batcher(b -> producer.send(new ProducerRecord<>(TOPIC, b)), BatchMeta.of(tok, 1).idBytes());
+                var batch = new Batcher(b -> producer.send(new ProducerRecord<>(TOPIC, b)),
+                        BatchMeta.of(tok, 1).idBytes());
                 return readShards(tok, shards, next, clock, batch::add);
             }).tokens();
             producer.flush();
