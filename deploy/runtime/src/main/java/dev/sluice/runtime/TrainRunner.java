@@ -5,7 +5,11 @@ import dev.sluice.trainer.job.TrainJob;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -16,6 +20,8 @@ import org.slf4j.LoggerFactory;
 public final class TrainRunner {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainRunner.class);
+    /** How long a stop may still answer once its job has ended. */
+    static final Duration ANSWER_AFTER_END = Duration.ofSeconds(30);
 
     private TrainRunner() {}
 
@@ -53,8 +59,14 @@ public final class TrainRunner {
         if (!client.getJobStatus().get().isGloballyTerminalState()) {
             String savepoint = Path.of(config.outDir(), "savepoint").toUri().toString();
             try {
-                LOG.info("TrainJob stopped with a savepoint: {}",
-                        client.stopWithSavepoint(false, savepoint, SavepointFormatType.CANONICAL).get());
+                String path = whileRunning(client,
+                        client.stopWithSavepoint(false, savepoint, SavepointFormatType.CANONICAL), ANSWER_AFTER_END);
+                if (path != null) {
+                    LOG.info("TrainJob stopped with a savepoint: {}", path);
+                } else {
+                    LOG.warn("the TrainJob ended as {} while stopping with a savepoint, and Flink never answered"
+                            + " the stop: no savepoint of the finished TrainJob", client.getJobStatus().get());
+                }
             } catch (ExecutionException e) {
                 // the schedule is done and results.json written; what is lost is the savepoint, so say why and
                 // make sure the job is gone (a failed stop can also end the job on its own, racing the cancel)
@@ -70,5 +82,26 @@ public final class TrainRunner {
             }
         }
         return Results.read(Path.of(config.outDir()));
+    }
+
+    /**
+     * The stop's answer, or null if the job has ended and none came within {@code grace}. Seen in CI: the
+     * job FINISHED during the stop (its schedule done), and the REST client's future never completed, so an unbounded
+     * wait hung the caller for good.
+     */
+    static <T> T whileRunning(JobClient client, CompletableFuture<T> answer, Duration grace) throws Exception {
+        long endedAt = -1;
+        while (true) {
+            try {
+                return answer.get(1, TimeUnit.SECONDS);
+            } catch (TimeoutException notYet) {
+                if (endedAt < 0 && client.getJobStatus().get().isGloballyTerminalState()) {
+                    endedAt = System.nanoTime();
+                }
+                if (endedAt >= 0 && System.nanoTime() - endedAt > grace.toNanos()) {
+                    return null;
+                }
+            }
+        }
     }
 }
