@@ -89,20 +89,12 @@ public final class PipelineBench {
                 + " costs %.0f ns of CPU per token (against read + tokenize just before, beside the idle broker and"
                 + " MiniCluster: %,.0f tokens/s)%n", produce, produce / bare,
                 parallelism * (1 / produce - 1 / readBeside) * 1e9, readBeside);
-        if (produceCpu != null) {
-            out.printf(Locale.ROOT, "  cores meanwhile: %.2f%n", produceCpu.total() / produceCpu.seconds());
-            produceCpu.cpuSeconds().keySet().forEach(component ->
-                    out.printf(Locale.ROOT, "    %-50s %5.2f%n", component, produceCpu.cores(component)));
-        }
+        printCoresMeanwhile(out, produceCpu);
         out.printf(Locale.ROOT, "read + tokenize + produce in Flink (the job's reader and tokenizer chained to an"
                 + " at-least-once Kafka sink: no packing, sampling, Arrow, exchange or transaction; incl. job start;"
                 + " the faster of two runs):"
                 + " %,.0f tokens/s = %.2f x read + tokenize + produce%n", flink, flink / produce);
-        if (flinkCpu != null) {
-            out.printf(Locale.ROOT, "  cores meanwhile: %.2f%n", flinkCpu.total() / flinkCpu.seconds());
-            flinkCpu.cpuSeconds().keySet().forEach(component ->
-                    out.printf(Locale.ROOT, "    %-50s %5.2f%n", component, flinkCpu.cores(component)));
-        }
+        printCoresMeanwhile(out, flinkCpu);
         out.printf(Locale.ROOT, "pipeline (shards -> committed Kafka batches, incl. job start, after a warm-up job;"
                 + " the faster of two runs):"
                 + " %,.0f tokens/s%n", pipeline);
@@ -158,6 +150,15 @@ public final class PipelineBench {
         ObjectNode summary = PipelineRunner.start(job, infra, true, 0).awaitSummary();
         return new Run("TokenizeJob", summary.get("tokens_per_second").asDouble(), cpu == null ? null : cpu.stop(),
                 summary);
+    }
+
+    /** A reference's cores while it was measured, by component (nothing off Linux). */
+    private static void printCoresMeanwhile(PrintStream out, ThreadCpu.Breakdown cpu) {
+        if (cpu != null) {
+            out.printf(Locale.ROOT, "  cores meanwhile: %.2f%n", cpu.total() / cpu.seconds());
+            cpu.cpuSeconds().keySet().forEach(component ->
+                    out.printf(Locale.ROOT, "    %-50s %5.2f%n", component, cpu.cores(component)));
+        }
     }
 
     /**
