@@ -26,6 +26,12 @@ public final class Gpt implements AutoCloseable {
     /** A named weight and its optimizer group. */
     public record Param(String name, NDArray value, Group group) {}
 
+    /**
+     * A training pass: {@code loss}, the mean nats per token (a float64 scalar outside autograd), and
+     * {@code backward}, the scalar whose backward pass gives every parameter its gradient of scale × loss.
+     */
+    public record Pass(NDArray loss, NDArray backward) {}
+
     private final ModelConfig config;
     private final NDManager manager;
     private final DataType dtype;
@@ -37,6 +43,7 @@ public final class Gpt implements AutoCloseable {
     private final Map<Integer, NDArray> masks = new HashMap<>();
     private final Map<Integer, NDArray> visible = new HashMap<>();
     private final Map<String, AttentionSchedule> schedules = new HashMap<>();
+    private final LmHeadLoss lmHeadLoss;
 
     /** Builds a model with weights drawn from {@code seed} (the same seed gives the same weights on any device). */
     public Gpt(ModelConfig config, NDManager manager, DataType dtype, long seed) {
@@ -49,6 +56,11 @@ public final class Gpt implements AutoCloseable {
      * the logits, the loss) stays in {@code dtype}.
      */
     public Gpt(ModelConfig config, NDManager manager, DataType dtype, boolean bfloat16, long seed) {
+        this(config, manager, dtype, bfloat16, seed, LmHeadLoss.CHUNK_ELEMENTS);
+    }
+
+    /** As above, with the chunked loss's logits taking at most {@code chunkElements} per chunk. */
+    Gpt(ModelConfig config, NDManager manager, DataType dtype, boolean bfloat16, long seed, long chunkElements) {
         this.config = config;
         this.manager = manager;
         this.dtype = dtype;
@@ -59,6 +71,12 @@ public final class Gpt implements AutoCloseable {
             Torch.load();
         }
         this.c = new Constants(manager, dtype);
+        this.lmHeadLoss = new LmHeadLoss(manager, dtype, !bfloat16 ? MemoryPlan.Compute.MASTER
+                : nativeBfloat16 ? MemoryPlan.Compute.BFLOAT16 : MemoryPlan.Compute.EMULATED_BFLOAT16,
+                config.logitSoftcap(), chunkElements);
+        if (!config.loss().equals("full")) {
+            Torch.load();
+        }
         Init init = new Init(seed);
         int d = config.dModel();
         add("wte", init.normal(config.vocabSize(), d, 1.0), Group.EMBEDDING);
@@ -289,19 +307,54 @@ public final class Gpt implements AutoCloseable {
 
     /**
      * Mean cross-entropy (nats) of predicting {@code rows}[:, 1:] from {@code rows}[:, :-1]; {@code rows} is
-     * [B, T+1] int64.
+     * [B, T+1] int64. Through autograd on the whole logits whatever {@code model.loss} says: the reference that
+     * {@link #pass} is tested against.
      */
     public NDArray loss(NDArray rows, AttentionSchedule schedule) {
-        return tokenLosses(rows, schedule).mean();
+        long t = rows.getShape().get(1) - 1;
+        NDArray targets = rows.get(":, 1:");
+        NDArray logp = keepingOnlyResult(() -> logitsUpToShift(rows.get(":, 0:" + t), schedule).logSoftmax(-1));
+        return logp.gather(targets.expandDims(-1), -1).squeeze(-1).neg().mean();
     }
 
-    /** Per-target cross-entropy in nats, [B, T]. */
+    /**
+     * The training pass over {@code rows} [B, T+1] whose backward gives the gradients of {@code scale} × the mean
+     * loss: under {@code model.loss: chunked} the lm_head and the loss run in chunks outside autograd
+     * ({@link LmHeadLoss}), which adds the lm_head's gradient to it at once; backward then starts from the
+     * surrogate Σ dh·h, whose gradient with respect to h, the final hidden state, is exactly dh.
+     */
+    public Pass pass(NDArray rows, AttentionSchedule schedule, double scale) {
+        if (config.loss().equals("full")) {
+            NDArray l = loss(rows, schedule);
+            return new Pass(l.toType(DataType.FLOAT64, false), scale == 1 ? l : l.mul(c.of(scale)));
+        }
+        NDArray h = hiddenRows(rows, schedule);
+        NDArray targets = targets(rows);
+        long n = targets.getShape().get(0);
+        LmHeadLoss.Result r = lmHeadLoss.lossAndGradients(h, param("lm_head"), targets, scale / n);
+        return new Pass(r.tokenLosses().toType(DataType.FLOAT64, false).mean(), h.mul(r.dh()).sum());
+    }
+
+    /** Per-target cross-entropy in nats, [B, T]; chunked or through the whole logits as {@code model.loss} says. */
     public NDArray tokenLosses(NDArray rows, AttentionSchedule schedule) {
+        long b = rows.getShape().get(0);
         long t = rows.getShape().get(1) - 1;
-        NDArray inputs = rows.get(":, 0:" + t);
-        NDArray targets = rows.get(":, 1:");
-        NDArray logp = keepingOnlyResult(() -> logitsUpToShift(inputs, schedule).logSoftmax(-1));
-        return logp.gather(targets.expandDims(-1), -1).squeeze(-1).neg();
+        if (config.loss().equals("full")) {
+            NDArray logp = keepingOnlyResult(() -> logitsUpToShift(rows.get(":, 0:" + t), schedule).logSoftmax(-1));
+            return logp.gather(rows.get(":, 1:").expandDims(-1), -1).squeeze(-1).neg();
+        }
+        return lmHeadLoss.tokenLosses(hiddenRows(rows, schedule), param("lm_head"), targets(rows)).reshape(b, t);
+    }
+
+    /** The final hidden state of every input position of {@code rows}, [B·T, d]. */
+    private NDArray hiddenRows(NDArray rows, AttentionSchedule schedule) {
+        long t = rows.getShape().get(1) - 1;
+        return hidden(rows.get(":, 0:" + t), schedule).reshape(-1, config.dModel());
+    }
+
+    /** The targets of {@code rows}, [B·T] int64, contiguous. */
+    private static NDArray targets(NDArray rows) {
+        return rows.get(":, 1:").reshape(-1);
     }
 
     NDManager manager() {
@@ -343,6 +396,7 @@ public final class Gpt implements AutoCloseable {
         masks.values().forEach(NDArray::close);
         visible.values().forEach(NDArray::close);
         schedules.values().forEach(s -> s.rope().close());
+        lmHeadLoss.close();
         c.close();
     }
 }

@@ -7,8 +7,8 @@ import java.util.Map;
 /**
  * The peak device memory of a training step, by part, predicted from the config the way {@link Gpt} and the
  * optimizers allocate: the model state lives all run; a micro-batch's forward pass leaves behind what autograd saves
- * for backward (each block closes the rest, see {@code Gpt.keepingOnlyResult}); backward adds a few logits-sized
- * gradients at its start, the largest transient of the step. The optimizer update runs after the micro-batches'
+ * for backward (each block closes the rest, see {@code Gpt.keepingOnlyResult}); the lm_head and the loss add their
+ * chunk buffers ({@code model.loss: chunked}) or, through the whole logits, a few logits-sized tensors. The optimizer update runs after the micro-batches'
  * memory is freed, so the peak is the larger of the two phases.
  *
  * @param micro sequences per forward/backward pass
@@ -75,18 +75,28 @@ public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long we
                     + (m.attention().equals("plain") ? 0 : (c - e) * 4 * bt * m.attnDim());
             // and the logits pass through the cast once more: while the product becomes its rounded copy, the
             // product and its bf16 form are alive beside it (the product is bf16 already when bf16 is native)
-            long logitsCast = (compute == Compute.BFLOAT16 ? 2 : 4 + 2) * bt * v;
+            // (chunked: the lm_head's input is cast once per pass and each chunk's product passes through bf16)
+            long logitsCast = m.loss().equals("full") ? (compute == Compute.BFLOAT16 ? 2 : 4 + 2) * bt * v
+                    : c * bt * d + LmHeadLoss.bufferBytes(bt, v, 0, 2);
             copies = c * (muonParams + embedding) + m.nLayers() * perBlock + logitsCast;
         }
-        // log-softmax output (and the soft-cap's sigmoid) saved, then at backward's start two logits-sized
-        // gradients in flight; the lm_head gradient is computed whole before it is added to the accumulated one
         long btv = bt * v;
-        long logits = e * ((m.logitSoftcap() > 0 ? 4 : 3) * btv + embedding);
-        // Adam's update holds four temporaries of the parameter (its gradient's share, the square, the root, the
-        // ratio); Newton–Schulz's are smaller than that for every hidden matrix
+        long logits;
+        if (m.loss().equals("full")) {
+            // log-softmax output (and the soft-cap's sigmoid) saved, then at backward's start two logits-sized
+            // gradients in flight; the lm_head gradient is computed whole before it is added to the accumulated one
+            logits = e * ((m.logitSoftcap() > 0 ? 4 : 3) * btv + embedding);
+        } else {
+            // the chunk buffers (LmHeadLoss, kept all run), dh, and at backward's end the embedding's dense
+            // gradient, made whole before it is added to the accumulated one
+            logits = LmHeadLoss.bufferBytes(bt, v, m.logitSoftcap(), e) + e * (bt * d + embedding);
+        }
+        // Adam's √v + ε goes to one scratch buffer the size of the largest Adam parameter, kept all run (in the
+        // state); Muon's update holds the Nesterov update, its normalised copy and the Newton–Schulz products
         long largestMatrix = Math.max(d * m.mlpDim(), d * m.attnDim());
-        long scratch = e * 4 * Math.max(embedding, largestMatrix);
-        return new MemoryPlan(m, micro, elementBytes, e * params, e * params, e * (2 * adamParams + muonParams),
+        long scratch = e * 6 * largestMatrix;
+        return new MemoryPlan(m, micro, elementBytes, e * params, e * params,
+                e * (2 * adamParams + muonParams + Math.max(embedding, m.scalarParameters())),
                 activations, scores, logits, copies, scratch);
     }
 

@@ -32,12 +32,15 @@ import java.util.Map;
  * @param ropeRescale rescale the rotary frequencies and temperature at each growth of the long window (modded-nanogpt's YaRN)
  * @param attention {@code sdpa} (default): libtorch's fused scaled-dot-product attention; {@code plain}: scores,
  *     scale, mask and softmax as separate ops, materialising [B, H, T, T]. The same function either way.
+ * @param loss {@code chunked} (default): the lm_head and the cross-entropy over chunks of rows, never holding the
+ *     [tokens, vocab] logits ({@link LmHeadLoss}); {@code full}: the whole logits through autograd, the reference
+ *     path. The same function either way.
  */
 public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, int headDim, int mlpRatio, int seqLen,
                           boolean normAfterEmbedding, boolean qkNorm, double ropeFraction, double ropeBase,
                           double attnScale, boolean reluSquared, boolean residualMix, boolean backout,
                           boolean zeroInit, double logitSoftcap, boolean slidingWindow, String windowPattern,
-                          boolean ropeRescale, String attention) implements java.io.Serializable {
+                          boolean ropeRescale, String attention, String loss) implements java.io.Serializable {
 
     public ModelConfig {
         headDim = headDim == 0 && nHeads > 0 ? dModel / nHeads : headDim;
@@ -45,6 +48,7 @@ public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, in
         ropeBase = ropeBase == 0 ? 1024 : ropeBase;
         windowPattern = windowPattern == null ? "SSSL" : windowPattern;
         attention = attention == null ? "sdpa" : attention;
+        loss = loss == null ? "chunked" : loss;
         require(vocabSize >= 0 && vocabSize % 128 == 0, "model.vocab_size",
                 "must be a multiple of 128 (0: the tokenizer's padded vocabulary)", vocabSize);
         require(dModel > 0 && nLayers > 0 && nHeads > 0, "model.d_model/n_layers/n_heads", "must be > 0",
@@ -56,6 +60,7 @@ public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, in
         require(logitSoftcap >= 0, "model.logit_softcap", "must be >= 0", logitSoftcap);
         require(attention.equals("sdpa") || attention.equals("plain"), "model.attention", "must be sdpa or plain",
                 attention);
+        require(loss.equals("chunked") || loss.equals("full"), "model.loss", "must be chunked or full", loss);
         require(windowPattern.matches("[SL]*L"), "model.window_pattern",
                 "must be letters S and L ending with L (the last layer attends over the long window)", windowPattern);
     }

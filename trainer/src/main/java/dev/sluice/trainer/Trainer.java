@@ -36,6 +36,9 @@ public final class Trainer implements AutoCloseable {
     /** Tokens per evaluation pass (bounds its memory; the tiny and micro configs' 8 rows fit). */
     static final int EVAL_TOKENS = 2048;
 
+    /** Elements per float64 slice in {@link #clipFactor} (8 MB). */
+    private static final long CLIP_SLICE = 1L << 20;
+
     private final SpeedrunConfig config;
     private final Schedules schedules;
     private final NDManager manager;
@@ -151,9 +154,9 @@ public final class Trainer implements AutoCloseable {
                     double share = (double) part.size() / rows.size();
                     try (NDScope scope = new NDScope()) { // the pass's activations are freed after its backward
                         scope.suppressNotUsedWarning();
-                        NDArray l = replica.loss(rowsArray(part, replica.manager()), attention.get(k % n));
-                        collector.backward(share == 1 ? l : l.mul(replica.constants().of(share)));
-                        NDArray value = l.toType(DataType.FLOAT64, false);
+                        Gpt.Pass pass = replica.pass(rowsArray(part, replica.manager()), attention.get(k % n), share);
+                        collector.backward(pass.backward());
+                        NDArray value = pass.loss();
                         NDScope.unregister(value);
                         losses.add(value);
                         shares.add(share);
@@ -206,9 +209,15 @@ public final class Trainer implements AutoCloseable {
     static double clipFactor(List<NDArray> grads, double maxNorm) {
         double squares = 0;
         for (NDArray g : grads) {
-            try (NDScope scope = new NDScope()) { // the float64 copies of the embedding's gradient are large
-                scope.suppressNotUsedWarning();
-                squares += g.toType(DataType.FLOAT64, false).square().sum().getDouble();
+            // summed in float64 a slice at a time: a float64 copy of the whole embedding gradient would be a
+            // fresh mapping of twice its size every step
+            NDArray flat = g.reshape(-1);
+            for (long from = 0; from < flat.size(); from += CLIP_SLICE) {
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    NDArray slice = flat.get(from + ":" + Math.min(flat.size(), from + CLIP_SLICE));
+                    squares += slice.toType(DataType.FLOAT64, false).square().sum().getDouble();
+                }
             }
         }
         double norm = Math.sqrt(squares);
@@ -222,7 +231,7 @@ public final class Trainer implements AutoCloseable {
         long tokens = 0;
         long bytes = 0;
         int[] windows = schedules.longWindowsThrough(Math.min(step, schedules.totalSteps() - 1));
-        // at most EVAL_TOKENS per pass: the logits are [rows·seq_len, V] (1 GB per 2,048 tokens at V = 128,256)
+        // at most EVAL_TOKENS per pass: bounds its activations (and under model.loss: full its [tokens, V] logits)
         int perPass = Math.max(1, Math.min(batchSize, EVAL_TOKENS / config.model().seqLen()));
         for (int i = 0; i < rows.size(); i += perPass) {
             List<int[]> chunk = rows.subList(i, Math.min(rows.size(), i + perPass));

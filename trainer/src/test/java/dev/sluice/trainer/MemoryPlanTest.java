@@ -19,7 +19,8 @@ class MemoryPlanTest {
         long adam = 2L * TINY.model().vocabSize() * TINY.model().dModel() + TINY.model().scalarParameters();
         assertEquals(4 * params, plan.weights());
         assertEquals(4 * params, plan.gradients());
-        assertEquals(4 * (2 * adam + (params - adam)), plan.optimizerState());
+        long adamScratch = (long) TINY.model().vocabSize() * TINY.model().dModel(); // √v + ε of the largest
+        assertEquals(4 * (2 * adam + (params - adam) + adamScratch), plan.optimizerState());
         assertEquals(2 * plan.weights(), MemoryPlan.of(TINY.model(), 1, 8).weights());
     }
 
@@ -32,6 +33,19 @@ class MemoryPlanTest {
         long lmHeadGrad = 4L * TINY.model().vocabSize() * TINY.model().dModel();
         assertEquals(4 * (one.logits() - lmHeadGrad), four.logits() - lmHeadGrad);
         assertTrue(four.peak() > one.peak());
+    }
+
+    @Test
+    void chunkedLogitsStopGrowingAtOneChunkWhileTheWholeLogitsGrowWithTheBatch() {
+        ModelConfig full = YamlConfig.with(TINY.model(), Map.of("loss", "full"));
+        long v = TINY.model().vocabSize();
+        long chunkRows = LmHeadLoss.CHUNK_ELEMENTS / v;
+        int micro = (int) (4 * chunkRows / TINY.model().seqLen()); // four chunks' worth of tokens
+        long dh = 4L * micro * TINY.model().seqLen() * TINY.model().dModel();
+        long embeddingGradient = 4L * v * TINY.model().dModel();
+        assertEquals(2 * 4 * chunkRows * v + dh + embeddingGradient, MemoryPlan.of(TINY, micro).logits(),
+                "two chunk buffers (logits, sigmoid) whatever the batch");
+        assertTrue(MemoryPlan.of(full, micro, 4).logits() > 4 * MemoryPlan.of(TINY, micro).logits());
     }
 
     @Test
@@ -66,7 +80,7 @@ class MemoryPlanTest {
                 capped.vocabSize(), capped.dModel(), capped.nLayers(), capped.nHeads(), capped.headDim(), capped.mlpRatio(),
                 capped.seqLen(), capped.normAfterEmbedding(), capped.qkNorm(), capped.ropeFraction(), capped.ropeBase(),
                 capped.attnScale(), capped.reluSquared(), capped.residualMix(), capped.backout(), capped.zeroInit(), 0,
-                capped.slidingWindow(), capped.windowPattern(), capped.ropeRescale(), capped.attention()), TINY.train());
+                capped.slidingWindow(), capped.windowPattern(), capped.ropeRescale(), capped.attention(), capped.loss()), TINY.train());
         long btv = 4L * TINY.model().seqLen() * TINY.model().vocabSize();
         assertTrue(capped.logitSoftcap() > 0);
         assertEquals(btv, MemoryPlan.of(TINY, 1).logits() - MemoryPlan.of(uncapped, 1).logits());

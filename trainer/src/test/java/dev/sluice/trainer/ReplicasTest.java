@@ -43,11 +43,16 @@ class ReplicasTest {
         return losses;
     }
 
+    /**
+     * Float32 sums in another order (two replicas' gradients added, not one pass's) drift apart through Muon's
+     * orthogonalisation: measured here at most 2e-6 over 5 steps, and 1.1e-5 at the sixth step of two replicas
+     * restored onto one (1.4e-6 with the whole-logits loss). A lost piece of state moves the loss by ~1e-2.
+     */
     static void assertClose(List<Double> expected, List<Double> actual) {
         assertEquals(expected.size(), actual.size());
         for (int i = 0; i < expected.size(); i++) {
             double relative = Math.abs(actual.get(i) - expected.get(i)) / Math.abs(expected.get(i));
-            assertTrue(relative <= 1e-5, "step " + i + ": " + actual.get(i) + " vs " + expected.get(i));
+            assertTrue(relative <= 3e-5, "step " + i + ": " + actual.get(i) + " vs " + expected.get(i));
         }
     }
 
