@@ -15,7 +15,8 @@ import java.util.List;
 
 /**
  * What the trainer would run on here ({@code sluice doctor}): Java, DJL, the libtorch actually loaded (version,
- * flavour and file), the devices PyTorch sees with their memory, cores, and whether tcmalloc is in the process.
+ * flavour and file), the devices PyTorch sees with their memory, cores, and the C allocator libtorch allocates with
+ * (tcmalloc when it is mapped into the process, else glibc's with the launcher's tunables).
  */
 public final class Doctor {
 
@@ -53,7 +54,12 @@ public final class Doctor {
             devices.addObject().put("name", "gpu:" + i).put("compute_capability", CudaUtils.getComputeCapability(i))
                     .put("memory_bytes", m.getMax()).put("memory_used_bytes", m.getUsed());
         }
-        r.put("tcmalloc_preloaded", mapped.stream().anyMatch(l -> l.contains("libtcmalloc")));
+        boolean tcmalloc = mapped.stream().anyMatch(l -> l.contains("libtcmalloc"));
+        ObjectNode allocator = r.putObject("allocator");
+        allocator.put("in_use", tcmalloc ? "tcmalloc" : "system");
+        allocator.put("requested", System.getenv().getOrDefault("SLUICE_MALLOC", "(not started by bin/sluice)"));
+        allocator.put("tcmalloc_installed", !System.getenv().getOrDefault("SLUICE_TCMALLOC_LIB", "").isEmpty());
+        allocator.put("glibc_tunables", tcmalloc ? "" : System.getenv().getOrDefault("GLIBC_TUNABLES", ""));
         r.put("ld_preload", System.getenv().getOrDefault("LD_PRELOAD", ""));
         return r;
     }
