@@ -110,6 +110,13 @@ public final class Torch {
         }
     }
 
+    /** {@code out} = a·b, written into {@code out}'s memory (no result allocated: what a matmul alone costs). */
+    public static void matMulInto(NDArray out, NDArray a, NDArray b) {
+        try (Tensor o = view(out); Tensor x = view(a); Tensor y = view(b)) {
+            torch.mm_out(o, x, y).close();
+        }
+    }
+
     /**
      * softmax(q·kᵀ·scale + mask)·v over [B, H, T, hd] inputs, fused (libtorch picks its flash-attention kernel on CPU
      * for causal and masked inputs). {@code visible} is a boolean [T, T] mask (true: the key is visible), or null

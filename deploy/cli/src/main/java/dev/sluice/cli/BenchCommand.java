@@ -73,6 +73,21 @@ final class BenchCommand implements Callable<Integer> {
             description = "trainer: sequences per forward/backward pass (-1: the config's)")
     int microBatch;
 
+    @Option(names = "--allocators", defaultValue = "default", description = "trainer: system, tcmalloc or both "
+            + "(system,tcmalloc), each in its own JVM; default: the one this run has (SLUICE_MALLOC)")
+    String allocators;
+
+    @Option(names = "--loss", split = ",", defaultValue = "chunked",
+            description = "trainer: chunked, full (the whole [tokens, vocab] logits) or both")
+    List<String> losses;
+
+    @Option(names = "--attention", split = ",", defaultValue = "plain,sdpa", description = "trainer: plain, sdpa or both")
+    List<String> attentions;
+
+    @Option(names = "--dtype", split = ",", defaultValue = "float32,bfloat16",
+            description = "trainer: float32, bfloat16 or both")
+    List<String> dtypes;
+
     @Option(names = "--replicas", defaultValue = "1",
             description = "memory: train on this many model replicas on the CPU (train.devices), each pass --micro-batch")
     int replicas;
@@ -92,8 +107,10 @@ final class BenchCommand implements Callable<Integer> {
         return switch (what) {
             case "tokenizer" -> TokenizerBenchmark.run(dir, maxMb, repeats);
             case "pipeline" -> PipelineBench.run(dir, tokenizer, epochs, parallelism);
-            case "trainer" -> TrainerBench.run(speedrunGiven ? List.of(speedrun) : List.of(Path.of("tiny"),
-                    Path.of("150m")), steps, batch, microBatch);
+            case "trainer" -> TrainerBench.run(new TrainerBench.Plan(speedrunGiven ? List.of(speedrun)
+                    : List.of(Path.of("tiny"), Path.of("150m")), List.of(allocators.equals("default")
+                    ? System.getenv().getOrDefault("SLUICE_MALLOC", "system") : allocators), losses, attentions, dtypes,
+                    steps, batch, microBatch));
             case "datawait" -> DataWaitBench.run(speedrun);
             case "shards" -> ShardBench.run(shards, shardMb, heap, tokenizer, parallelism);
             case "memory" -> MemoryBench.run(speedrunGiven ? List.of(speedrun) : List.of(Path.of("micro"),
