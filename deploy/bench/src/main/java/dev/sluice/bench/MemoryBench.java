@@ -84,6 +84,7 @@ public final class MemoryBench {
         }
         var tokenizer = Tokenizers.load(c.train().tokenizer());
         warmUp();
+        warmUpTrainer(c, tokenizer);
         System.gc();
         long baseline = residentBytes("VmRSS");
         Files.writeString(Path.of("/proc/self/clear_refs"), "5"); // resets VmHWM to the current resident size
@@ -114,6 +115,19 @@ public final class MemoryBench {
             NDArray attention = Torch.scaledDotProductAttention(q, q, q, null, 0.3)
                     .add(Torch.scaledDotProductAttention(q, q, q, visible, 0.3));
             collector.backward(x.matMul(x).logSoftmax(-1).sum().add(attention.sum()));
+        }
+    }
+
+    /**
+     * One step of a one-layer, 128-id version of {@code c}: the chunked loss's, Adam's and Muon's kernels have code
+     * pages of their own (10 MB of {@code micro}'s measured peak until they were warmed here).
+     */
+    private static void warmUpTrainer(SpeedrunConfig c, dev.sluice.tokenizer.Tokenizer tokenizer) {
+        SpeedrunConfig small = c.withModel(Map.of("vocab_size", 128, "d_model", 16, "n_layers", 1, "n_heads", 2,
+                "head_dim", 8, "seq_len", 8)).withTrain(Map.of("batch_schedule", List.of(1), "micro_batch", 0,
+                "devices", List.of(), "tokens_per_param", 0, "train_tokens", 80, "window_start", 8, "window_block", 8));
+        try (Trainer t = new Trainer(small, tokenizer)) {
+            t.step(List.of(new SplittableRandom(2).ints(9, 0, 128).toArray()));
         }
     }
 
