@@ -311,10 +311,7 @@ public final class Gpt implements AutoCloseable {
      * {@link #pass} is tested against.
      */
     public NDArray loss(NDArray rows, AttentionSchedule schedule) {
-        long t = rows.getShape().get(1) - 1;
-        NDArray targets = rows.get(":, 1:");
-        NDArray logp = keepingOnlyResult(() -> logitsUpToShift(rows.get(":, 0:" + t), schedule).logSoftmax(-1));
-        return logp.gather(targets.expandDims(-1), -1).squeeze(-1).neg().mean();
+        return tokenLossesOfWholeLogits(rows, schedule).mean();
     }
 
     /**
@@ -337,13 +334,18 @@ public final class Gpt implements AutoCloseable {
 
     /** Per-target cross-entropy in nats, [B, T]; chunked or through the whole logits as {@code model.loss} says. */
     public NDArray tokenLosses(NDArray rows, AttentionSchedule schedule) {
-        long b = rows.getShape().get(0);
-        long t = rows.getShape().get(1) - 1;
         if (config.loss().equals("full")) {
-            NDArray logp = keepingOnlyResult(() -> logitsUpToShift(rows.get(":, 0:" + t), schedule).logSoftmax(-1));
-            return logp.gather(rows.get(":, 1:").expandDims(-1), -1).squeeze(-1).neg();
+            return tokenLossesOfWholeLogits(rows, schedule);
         }
-        return lmHeadLoss.tokenLosses(hiddenRows(rows, schedule), param("lm_head"), targets(rows)).reshape(b, t);
+        return lmHeadLoss.tokenLosses(hiddenRows(rows, schedule), param("lm_head"), targets(rows))
+                .reshape(rows.getShape().get(0), rows.getShape().get(1) - 1);
+    }
+
+    /** Per-target cross-entropy through autograd on the whole [B, T, V] logits. */
+    private NDArray tokenLossesOfWholeLogits(NDArray rows, AttentionSchedule schedule) {
+        long t = rows.getShape().get(1) - 1;
+        NDArray logp = keepingOnlyResult(() -> logitsUpToShift(rows.get(":, 0:" + t), schedule).logSoftmax(-1));
+        return logp.gather(rows.get(":, 1:").expandDims(-1), -1).squeeze(-1).neg();
     }
 
     /** The final hidden state of every input position of {@code rows}, [B·T, d]. */

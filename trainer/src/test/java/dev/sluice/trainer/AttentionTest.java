@@ -50,19 +50,8 @@ class AttentionTest {
         return YamlConfig.with(c, Map.of("attention", attention));
     }
 
-    /** Largest |a − b| over all gradients, relative to the largest |b|. */
     static double relativeError(Pass a, Pass b) {
-        double diff = 0;
-        double scale = 0;
-        for (String name : b.gradients().keySet()) {
-            float[] x = a.gradients().get(name);
-            float[] y = b.gradients().get(name);
-            for (int i = 0; i < y.length; i++) {
-                diff = Math.max(diff, Math.abs(x[i] - y[i]));
-                scale = Math.max(scale, Math.abs(y[i]));
-            }
-        }
-        return diff / scale;
+        return Models.relativeError(a.gradients(), b.gradients());
     }
 
     @Test

@@ -68,19 +68,8 @@ class LmHeadLossTest {
         return YamlConfig.with(Models.allFeatures(), Map.of("vocab_size", vocab, "logit_softcap", cap, "loss", loss));
     }
 
-    /** Largest |a − b| over all gradients, relative to the largest |b|. */
     static double relativeError(Result a, Result b) {
-        double diff = 0;
-        double scale = 0;
-        for (String name : b.gradients().keySet()) {
-            float[] x = a.gradients().get(name);
-            float[] y = b.gradients().get(name);
-            for (int i = 0; i < y.length; i++) {
-                diff = Math.max(diff, Math.abs(x[i] - y[i]));
-                scale = Math.max(scale, Math.abs(y[i]));
-            }
-        }
-        return diff / scale;
+        return Models.relativeError(a.gradients(), b.gradients());
     }
 
     void assertChunkedEqualsFull(int vocab, double cap) {

@@ -30,6 +30,21 @@ final class Models {
         return m.create(t, new Shape(rows, width));
     }
 
+    /** Largest |a − b| over every parameter's gradient, relative to the largest |b|. */
+    static double relativeError(java.util.Map<String, float[]> a, java.util.Map<String, float[]> b) {
+        double diff = 0;
+        double scale = 0;
+        for (String name : b.keySet()) {
+            float[] x = a.get(name);
+            float[] y = b.get(name);
+            for (int i = 0; i < y.length; i++) {
+                diff = Math.max(diff, Math.abs(x[i] - y[i]));
+                scale = Math.max(scale, Math.abs(y[i]));
+            }
+        }
+        return diff / scale;
+    }
+
     /** Adds N(0, std²) noise to every weight, so no path is degenerate (zero-initialised projections included). */
     static void perturb(Gpt model, long seed, double std) {
         SplittableRandom r = new SplittableRandom(seed);
