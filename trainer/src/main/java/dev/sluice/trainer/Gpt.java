@@ -67,16 +67,13 @@ public final class Gpt implements AutoCloseable {
         this.bfloat16 = bfloat16;
         this.nativeBfloat16 = bfloat16 && (manager.getDevice().isGpu() || Torch.cpuHasFastBfloat16());
         this.sdpa = config.attention().equals("sdpa");
-        if (bfloat16 || sdpa) {
-            Torch.load();
+        if (bfloat16 || sdpa || config.loss().equals("chunked")) {
+            Torch.load(); // the bridge to libtorch's full API: casts, fused attention, the chunked loss
         }
         this.c = new Constants(manager, dtype);
         this.lmHeadLoss = new LmHeadLoss(manager, dtype, !bfloat16 ? MemoryPlan.Compute.MASTER
                 : nativeBfloat16 ? MemoryPlan.Compute.BFLOAT16 : MemoryPlan.Compute.EMULATED_BFLOAT16,
                 config.logitSoftcap(), chunkElements);
-        if (!config.loss().equals("full")) {
-            Torch.load();
-        }
         Init init = new Init(seed);
         int d = config.dModel();
         add("wte", init.normal(config.vocabSize(), d, 1.0), Group.EMBEDDING);

@@ -17,13 +17,14 @@ import org.bytedeco.pytorch.global.torch;
  * time into two buffers that live as long as the model, and each chunk's loss and gradient are finished before the
  * next chunk starts (the idea of Liger Kernel's fused linear cross-entropy). The lm_head's gradient dW is added to
  * its {@code .grad} in place, where autograd would have accumulated it; dh, the residual stream's, leaves for
- * {@link Gpt} to hand to autograd, which so never holds a logits-sized tensor. The buffers are written in place every step: no logits-sized memory is mapped and unmapped per step,
- * which on glibc's malloc means no page faults on freshly zeroed pages (the cost that made the whole-logits path
- * 8× slower without tcmalloc).
+ * {@link Gpt} to hand to autograd, which so never holds a logits-sized tensor. The buffers are written in place
+ * every step: no logits-sized memory is mapped and unmapped per step, which on glibc's malloc means no page faults
+ * on freshly zeroed pages (the cost that made the whole-logits path 8× slower without tcmalloc).
  *
  * <p>With u = h·2/cap, z = u·Wᵀ, s = σ(z) and ℓ = 2cap·s (the soft-capped logits up to a constant, see
  * {@code Gpt.logitsUpToShift}), a row's loss is logsumexp(ℓ) − ℓ[target]; its gradient dℓ = softmax(ℓ) −
- * onehot(target), dz = dℓ·2cap·s(1 − s), du = dz·W, dW = dzᵀ·u and dh = du·2/cap. Without the cap ℓ = z = h·Wᵀ.
+ * onehot(target), dz = dℓ·2cap·s(1 − s), du = dz·W, dW = dzᵀ·u and dh = du·2/cap.
+ * Without the cap ℓ = z = h·Wᵀ.
  */
 final class LmHeadLoss implements AutoCloseable {
 
@@ -101,8 +102,8 @@ final class LmHeadLoss implements AutoCloseable {
                     z.mul_(new Scalar(2 * cap)); // ℓ
                 }
                 Tensor target = z.gather(1, index); // [r, 1]
-                // soft-capped logits lie in (0, 2cap): for cap ≤ 30 even V·e^(2cap) is far inside float32's range, so
-                // the row maxima (a pass over the chunk) are needed only without the cap
+                // soft-capped logits lie in (0, 2cap): for cap ≤ 30 even V·e^(2cap) is far inside float32's
+                // range, so the row maxima (a pass over the chunk) are needed only without the cap
                 Tensor max = cap > 0 && cap <= 30 ? null : z.amax(new long[] {1}, true);
                 if (max != null) {
                     z.sub_(max);
@@ -175,7 +176,7 @@ final class LmHeadLoss implements AutoCloseable {
         };
     }
 
-    /** Buffers for {@code rows} rows of {@code v} logits, kept for the model's life and grown when a pass needs more. */
+    /** Buffers for {@code rows} rows of {@code v} logits, kept for the model's life, grown when a pass needs more. */
     private void ensureBuffers(long rows, long v) {
         if (logits != null && logits.getShape().get(0) >= rows && logits.getShape().get(1) == v) {
             return;

@@ -8,7 +8,8 @@ import java.util.Map;
  * The peak device memory of a training step, by part, predicted from the config the way {@link Gpt} and the
  * optimizers allocate: the model state lives all run; a micro-batch's forward pass leaves behind what autograd saves
  * for backward (each block closes the rest, see {@code Gpt.keepingOnlyResult}); the lm_head and the loss add their
- * chunk buffers ({@code model.loss: chunked}) or, through the whole logits, a few logits-sized tensors. The optimizer update runs after the micro-batches'
+ * chunk buffers ({@code model.loss: chunked}) or, through the whole logits, a few logits-sized tensors. The
+ * optimizer update runs after the micro-batches'
  * memory is freed, so the peak is the larger of the two phases.
  *
  * @param micro sequences per forward/backward pass

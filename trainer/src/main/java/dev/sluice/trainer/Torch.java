@@ -113,7 +113,7 @@ public final class Torch {
     /** {@code out} = a·b, written into {@code out}'s memory (no result allocated: what a matmul alone costs). */
     public static void matMulInto(NDArray out, NDArray a, NDArray b) {
         try (Tensor o = view(out); Tensor x = view(a); Tensor y = view(b)) {
-            torch.mm_out(o, x, y).close();
+            torch.mm_out(o, x, y);
         }
     }
 

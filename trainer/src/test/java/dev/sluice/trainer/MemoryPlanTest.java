@@ -80,7 +80,8 @@ class MemoryPlanTest {
                 capped.vocabSize(), capped.dModel(), capped.nLayers(), capped.nHeads(), capped.headDim(), capped.mlpRatio(),
                 capped.seqLen(), capped.normAfterEmbedding(), capped.qkNorm(), capped.ropeFraction(), capped.ropeBase(),
                 capped.attnScale(), capped.reluSquared(), capped.residualMix(), capped.backout(), capped.zeroInit(), 0,
-                capped.slidingWindow(), capped.windowPattern(), capped.ropeRescale(), capped.attention(), capped.loss()), TINY.train());
+                capped.slidingWindow(), capped.windowPattern(), capped.ropeRescale(), capped.attention(),
+                capped.loss()), TINY.train());
         long btv = 4L * TINY.model().seqLen() * TINY.model().vocabSize();
         assertTrue(capped.logitSoftcap() > 0);
         assertEquals(btv, MemoryPlan.of(TINY, 1).logits() - MemoryPlan.of(uncapped, 1).logits());

@@ -35,8 +35,8 @@ enum Allocator {
         if (this == TCMALLOC) {
             String lib = env.getOrDefault("SLUICE_TCMALLOC_LIB", "");
             if (lib.isEmpty()) {
-                throw new IllegalStateException("--allocators tcmalloc: tcmalloc is not installed (sudo apt-get install "
-                        + "libtcmalloc-minimal4) or this JVM was not started by bin/sluice");
+                throw new IllegalStateException("--allocators tcmalloc: tcmalloc is not installed (sudo apt-get "
+                        + "install libtcmalloc-minimal4) or this JVM was not started by bin/sluice");
             }
             child.put("LD_PRELOAD", others.isEmpty() ? lib : lib + ":" + others);
             child.remove("GLIBC_TUNABLES");

@@ -55,19 +55,13 @@ public final class TrainerBench {
         List<ObjectNode> results = new ArrayList<>();
         for (Path config : plan.configs()) {
             double baseline = 0;
-            for (String loss : plan.losses()) {
-            for (String attention : plan.attentions()) {
-                for (String dtype : plan.dtypes()) {
-                    for (Allocator allocator : allocators) {
-                        ObjectNode r = measure(config, allocator, loss, attention, dtype, plan);
-                        double stepSeconds = r.get("step_seconds").asDouble();
-                        baseline = baseline == 0 ? stepSeconds : baseline;
-                        r.put("speedup_vs_first_variant", Math.round(baseline / stepSeconds * 100) / 100.0);
-                        print(r, baseline / stepSeconds);
-                        results.add(r);
-                    }
-                }
-            }
+            for (Variant v : variants(plan, allocators)) {
+                ObjectNode r = measure(config, v, plan);
+                double stepSeconds = r.get("step_seconds").asDouble();
+                baseline = baseline == 0 ? stepSeconds : baseline;
+                r.put("speedup_vs_first_variant", Math.round(baseline / stepSeconds * 100) / 100.0);
+                print(r, baseline / stepSeconds);
+                results.add(r);
             }
         }
         addRatiosToTcmalloc(results);
@@ -75,15 +69,31 @@ public final class TrainerBench {
         return 0;
     }
 
-    private static ObjectNode measure(Path config, Allocator allocator, String loss, String attention, String dtype,
-                                      Plan plan) throws IOException, InterruptedException {
+    /** One measured combination; a config's variants run in this order, the allocators side by side. */
+    private record Variant(String loss, String attention, String dtype, Allocator allocator) {}
+
+    private static List<Variant> variants(Plan plan, List<Allocator> allocators) {
+        List<Variant> variants = new ArrayList<>();
+        for (String loss : plan.losses()) {
+            for (String attention : plan.attentions()) {
+                for (String dtype : plan.dtypes()) {
+                    for (Allocator allocator : allocators) {
+                        variants.add(new Variant(loss, attention, dtype, allocator));
+                    }
+                }
+            }
+        }
+        return variants;
+    }
+
+    private static ObjectNode measure(Path config, Variant v, Plan plan) throws IOException, InterruptedException {
         Path out = Files.createTempFile("sluice-trainer-bench", ".json");
         try {
-            ChildJvm.run(TrainerBench.class, List.of("-Xmx2g"), allocator.environment(System.getenv()),
-                    config.toString(), attention, dtype, Integer.toString(plan.steps()),
-                    Integer.toString(plan.batch()), Integer.toString(plan.microBatch()), out.toString(), loss);
+            ChildJvm.run(TrainerBench.class, List.of("-Xmx2g"), v.allocator().environment(System.getenv()),
+                    config.toString(), v.attention(), v.dtype(), Integer.toString(plan.steps()),
+                    Integer.toString(plan.batch()), Integer.toString(plan.microBatch()), out.toString(), v.loss());
             ObjectNode r = (ObjectNode) JSON.readTree(out.toFile());
-            r.put("allocator", allocator.label());
+            r.put("allocator", v.allocator().label());
             return r;
         } finally {
             Files.deleteIfExists(out);
