@@ -1,7 +1,7 @@
 package dev.sluice.pipeline;
 
-import dev.sluice.connectors.batch.BatchMeta;
-import dev.sluice.connectors.batch.TokenBatch;
+import dev.sluice.contract.batch.BatchMeta;
+import dev.sluice.contract.batch.TokenBatch;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;

@@ -1,6 +1,6 @@
 package dev.sluice.pipeline;
 
-import dev.sluice.connectors.DataContract;
+import dev.sluice.contract.DataContract;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;

@@ -1,10 +1,10 @@
 package dev.sluice.pipeline;
 
-import static dev.sluice.connectors.config.YamlConfig.require;
+import static dev.sluice.contract.config.YamlConfig.require;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.sluice.connectors.DataContract;
-import dev.sluice.connectors.config.YamlConfig;
+import dev.sluice.contract.DataContract;
+import dev.sluice.contract.config.YamlConfig;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package dev.sluice.pipeline;
 
-import dev.sluice.connectors.TokenizerRef;
+import dev.sluice.contract.TokenizerRef;
 import dev.sluice.connectors.corpus.CorpusRecord;
 import dev.sluice.tokenizer.Tokenizer;
 import java.util.List;

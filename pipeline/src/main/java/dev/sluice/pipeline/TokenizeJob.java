@@ -1,9 +1,9 @@
 package dev.sluice.pipeline;
 
-import dev.sluice.connectors.DataContract;
-import dev.sluice.connectors.TokenizerRef;
-import dev.sluice.connectors.batch.BatchMeta;
-import dev.sluice.connectors.batch.TokenBatch;
+import dev.sluice.contract.DataContract;
+import dev.sluice.contract.TokenizerRef;
+import dev.sluice.contract.batch.BatchMeta;
+import dev.sluice.contract.batch.TokenBatch;
 import dev.sluice.connectors.corpus.CorpusFormat;
 import dev.sluice.connectors.corpus.CorpusRecord;
 import dev.sluice.connectors.corpus.CorpusSource;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.connectors.batch.BatchMeta;
-import dev.sluice.connectors.batch.TokenBatch;
+import dev.sluice.contract.batch.BatchMeta;
+import dev.sluice.contract.batch.TokenBatch;
 import java.util.List;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.ProcessOperator;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.connectors.DataContract;
-import dev.sluice.connectors.config.YamlConfig;
+import dev.sluice.contract.DataContract;
+import dev.sluice.contract.config.YamlConfig;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

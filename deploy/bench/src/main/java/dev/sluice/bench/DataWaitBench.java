@@ -1,6 +1,6 @@
 package dev.sluice.bench;
 
-import dev.sluice.connectors.config.SluiceHome;
+import dev.sluice.contract.config.SluiceHome;
 import dev.sluice.jobs.Speedruns;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.runtime.DemoCorpus;

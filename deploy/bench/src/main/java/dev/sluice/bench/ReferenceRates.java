@@ -4,7 +4,7 @@ import dev.sluice.connectors.corpus.CorpusFormat;
 import dev.sluice.connectors.corpus.ShardSchedule;
 import dev.sluice.connectors.corpus.CorpusRecord;
 import dev.sluice.tokenizer.Tokenizer;
-import dev.sluice.connectors.batch.BatchMeta;
+import dev.sluice.contract.batch.BatchMeta;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;

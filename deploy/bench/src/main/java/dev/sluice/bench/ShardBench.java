@@ -3,7 +3,7 @@ package dev.sluice.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.connectors.config.YamlConfig;
+import dev.sluice.contract.config.YamlConfig;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.runtime.DemoCorpus;

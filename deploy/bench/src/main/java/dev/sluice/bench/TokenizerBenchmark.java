@@ -1,6 +1,6 @@
 package dev.sluice.bench;
 
-import dev.sluice.connectors.config.SluiceHome;
+import dev.sluice.contract.config.SluiceHome;
 import dev.sluice.runtime.DemoCorpus;
 import dev.sluice.tokenizer.TiktokenTokenizer;
 import dev.sluice.tokenizer.Tokenizer;

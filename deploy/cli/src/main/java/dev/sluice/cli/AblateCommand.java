@@ -1,6 +1,6 @@
 package dev.sluice.cli;
 
-import dev.sluice.connectors.config.SluiceHome;
+import dev.sluice.contract.config.SluiceHome;
 import dev.sluice.jobs.KafkaOptions;
 import dev.sluice.jobs.Speedruns;
 import dev.sluice.pipeline.PipelineConfig;

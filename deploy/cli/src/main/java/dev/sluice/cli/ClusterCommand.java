@@ -1,6 +1,6 @@
 package dev.sluice.cli;
 
-import dev.sluice.connectors.config.SluiceHome;
+import dev.sluice.contract.config.SluiceHome;
 import dev.sluice.runtime.DemoCorpus;
 import dev.sluice.runtime.cluster.LocalCluster;
 import java.nio.file.Path;

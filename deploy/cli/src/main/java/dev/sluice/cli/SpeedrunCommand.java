@@ -1,8 +1,8 @@
 package dev.sluice.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.connectors.DataContract;
-import dev.sluice.connectors.config.SluiceHome;
+import dev.sluice.contract.DataContract;
+import dev.sluice.contract.config.SluiceHome;
 import dev.sluice.jobs.KafkaOptions;
 import dev.sluice.jobs.RunOverrides;
 import dev.sluice.jobs.Speedruns;

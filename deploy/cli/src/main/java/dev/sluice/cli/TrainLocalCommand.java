@@ -2,7 +2,7 @@ package dev.sluice.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.connectors.config.SluiceHome;
+import dev.sluice.contract.config.SluiceHome;
 import dev.sluice.jobs.RunOverrides;
 import dev.sluice.jobs.Speedruns;
 import dev.sluice.pipeline.DocumentSplit;

@@ -1,6 +1,6 @@
 package dev.sluice.jobs;
 
-import dev.sluice.connectors.DataContract;
+import dev.sluice.contract.DataContract;
 import dev.sluice.pipeline.PipelineConfig;
 import java.nio.file.Path;
 import java.util.List;

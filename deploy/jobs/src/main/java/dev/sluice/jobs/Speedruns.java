@@ -1,6 +1,6 @@
 package dev.sluice.jobs;
 
-import dev.sluice.connectors.config.SluiceHome;
+import dev.sluice.contract.config.SluiceHome;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.sluice.connectors.config.YamlConfig;
+import dev.sluice.contract.config.YamlConfig;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.job.TrainJobConfig;

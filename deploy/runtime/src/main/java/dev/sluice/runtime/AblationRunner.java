@@ -1,6 +1,6 @@
 package dev.sluice.runtime;
 
-import dev.sluice.connectors.DataContract;
+import dev.sluice.contract.DataContract;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.trainer.AblationPlan;

@@ -2,7 +2,7 @@ package dev.sluice.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sluice.connectors.config.SluiceHome;
+import dev.sluice.contract.config.SluiceHome;
 import dev.sluice.connectors.corpus.Compression;
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -2,7 +2,7 @@ package dev.sluice.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.connectors.DataContract;
+import dev.sluice.contract.DataContract;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.trainer.MetricsLog;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sluice.connectors.config.YamlConfig;
+import dev.sluice.contract.config.YamlConfig;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.trainer.AblationPlan;
 import dev.sluice.trainer.Flops;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sluice.connectors.batch.BatchMeta;
-import dev.sluice.connectors.batch.TokenBatch;
-import dev.sluice.connectors.config.YamlConfig;
+import dev.sluice.contract.batch.BatchMeta;
+import dev.sluice.contract.batch.TokenBatch;
+import dev.sluice.contract.config.YamlConfig;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.runtime.cluster.LocalCluster;

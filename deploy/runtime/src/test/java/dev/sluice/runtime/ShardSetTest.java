@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.connectors.batch.TokenBatch;
-import dev.sluice.connectors.config.YamlConfig;
+import dev.sluice.contract.batch.TokenBatch;
+import dev.sluice.contract.config.YamlConfig;
 import dev.sluice.connectors.kafka.BatchTopicReader;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;

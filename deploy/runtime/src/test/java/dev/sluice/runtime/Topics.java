@@ -1,7 +1,7 @@
 package dev.sluice.runtime;
 
-import dev.sluice.connectors.batch.BatchMeta;
-import dev.sluice.connectors.batch.TokenBatch;
+import dev.sluice.contract.batch.BatchMeta;
+import dev.sluice.contract.batch.TokenBatch;
 import dev.sluice.connectors.kafka.BatchTopicReader;
 import java.util.List;
 import java.util.Map;

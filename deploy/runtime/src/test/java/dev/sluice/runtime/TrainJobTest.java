@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sluice.connectors.batch.BatchMeta;
-import dev.sluice.connectors.batch.PoisonRecords;
-import dev.sluice.connectors.config.YamlConfig;
+import dev.sluice.contract.batch.BatchMeta;
+import dev.sluice.contract.batch.PoisonRecords;
+import dev.sluice.contract.config.YamlConfig;
 import dev.sluice.connectors.kafka.BatchTopicReader;
 import dev.sluice.connectors.kafka.DeadLetterSerializer;
 import dev.sluice.connectors.kafka.KafkaTopics;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sluice.connectors.batch.BatchMeta;
-import dev.sluice.connectors.batch.TokenBatch;
-import dev.sluice.connectors.config.YamlConfig;
+import dev.sluice.contract.batch.BatchMeta;
+import dev.sluice.contract.batch.TokenBatch;
+import dev.sluice.contract.config.YamlConfig;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.tokenizer.Tokenizers;
@@ -59,7 +59,7 @@ class WatchModeTest {
                 Set<Long> first = waitForSeqIds(infra, config, meta, ids -> ids.size() > 100);
                 assertTrue(first.stream().allMatch(id -> (id >>> 32) == 0), "the listed shard has ordinal 0");
 
-                Files.copy(Path.of("../../connectors/src/test/resources/parquet/fineweb-snappy.parquet"),
+                Files.copy(Path.of("../../connectors/flink/src/test/resources/parquet/fineweb-snappy.parquet"),
                         dir.resolve("b-00000.parquet"));
                 // the next ordinal after the one split planned at submission
                 Set<Long> later = waitForSeqIds(infra, config, meta, ids -> ids.stream().anyMatch(id -> (id >>> 32) == 1));
