@@ -2,7 +2,6 @@ package dev.sluice.pipeline;
 
 import static dev.sluice.contract.config.YamlConfig.require;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.sluice.contract.DataContract;
 import dev.sluice.contract.config.YamlConfig;
 import java.nio.file.Path;
@@ -13,10 +12,9 @@ import java.util.Map;
  * Everything a TokenizeJob needs, loaded from YAML (see {@code configs/pipeline-demo.yaml}). Fields left out
  * take the defaults below; anything invalid fails at load, naming the field.
  *
- * @param dataset names the topics (see {@link DataContract})
- * @param tokenizers YAML {@code tokenizer}: {@code gpt2}, {@code marin} or {@code hf:<path to tokenizer.json>}; several
- *     (a list, or comma-separated) fan the same documents out to one pair of topics per tokenizer (an A/B)
- * @param seqLen tokens per training sequence; each row holds seq_len+1 (inputs and shifted targets)
+ * @param data the {@code data:} block: dataset, tokenizers (several fan the same documents out to one pair of topics
+ *     per tokenizer, an A/B) and seq_len; under a speedrun or an ablation the run's own block is used instead, so
+ *     a corpus file given there may leave it out
  * @param batchSequences sequences per Arrow RecordBatch (one Kafka record)
  * @param packing {@code bos_aligned} or {@code concat}
  * @param seed drives the mixture sampling and the shuffle
@@ -33,8 +31,7 @@ import java.util.Map;
  * @param sources the corpus sources and their mixture weights
  * @param kafka the Kafka cluster to write to; absent means the embedded broker
  */
-public record PipelineConfig(String dataset, @JsonProperty("tokenizer") List<String> tokenizers, int seqLen,
-                             int batchSequences, String packing, long seed, double valFraction, int shuffleBuffer, int partitions, int parallelism,
+public record PipelineConfig(DataContract data, int batchSequences, String packing, long seed, double valFraction, int shuffleBuffer, int partitions, int parallelism,
                              int epochs, long watchIntervalMs, long checkpointIntervalMs, int maxDocumentBytes,
                              long splitBytes, List<Source> sources, Kafka kafka) {
 
@@ -42,9 +39,6 @@ public record PipelineConfig(String dataset, @JsonProperty("tokenizer") List<Str
     public static final int MAX_DOCUMENT_BYTES = 1 << 30;
 
     public PipelineConfig {
-        dataset = dataset == null ? "demo" : dataset;
-        tokenizers = DataContract.parseTokenizers(tokenizers == null ? List.of("gpt2") : tokenizers);
-        seqLen = seqLen == 0 ? 1024 : seqLen;
         batchSequences = batchSequences == 0 ? 64 : batchSequences;
         packing = packing == null ? "bos_aligned" : packing;
         shuffleBuffer = shuffleBuffer == 0 ? 1024 : shuffleBuffer;
@@ -55,7 +49,6 @@ public record PipelineConfig(String dataset, @JsonProperty("tokenizer") List<Str
         maxDocumentBytes = maxDocumentBytes == 0 ? 16 << 20 : maxDocumentBytes;
         splitBytes = splitBytes == 0 ? 64L << 20 : splitBytes;
         kafka = kafka == null ? new Kafka(null, Map.of()) : kafka;
-        new DataContract(dataset, tokenizers, seqLen); // checks them
         require(batchSequences > 0, "batch_sequences", "must be > 0", batchSequences);
         require(packing.equals("bos_aligned") || packing.equals("concat"), "packing", "must be bos_aligned or concat",
                 packing);
@@ -128,15 +121,22 @@ public record PipelineConfig(String dataset, @JsonProperty("tokenizer") List<Str
         return YamlConfig.load(file, PipelineConfig.class);
     }
 
-    /** The dataset, tokenizers and seq_len: what the trainers of these topics must agree with. */
-    public DataContract contract() {
-        return new DataContract(dataset, tokenizers, seqLen);
+    /** The {@code data:} block, which a pipeline run on its own requires. */
+    @Override
+    public DataContract data() {
+        require(data != null, "data", "must be set: {dataset, tokenizer, seq_len}", null);
+        return data;
     }
 
-    /** The same sources written under another contract (a speedrun's dataset name, tokenizers and seq_len). */
-    public PipelineConfig withContract(DataContract contract) {
-        return YamlConfig.with(this, Map.of("dataset", contract.dataset(), "tokenizer", contract.tokenizers(),
-                "seq_len", contract.seqLen()));
+    /** Whether the file has a {@code data:} block (a corpus file for a speedrun may leave it out). */
+    public boolean hasData() {
+        return data != null;
+    }
+
+    /** The same corpus and settings with another data block (a --tokenizer override of the pipeline command). */
+    public PipelineConfig withData(DataContract data) {
+        return new PipelineConfig(data, batchSequences, packing, seed, valFraction, shuffleBuffer, partitions,
+                parallelism, epochs, watchIntervalMs, checkpointIntervalMs, maxDocumentBytes, splitBytes, sources, kafka);
     }
 
     public PipelineConfig withKafka(Kafka kafka) {

@@ -1,6 +1,6 @@
 package dev.sluice.pipeline;
 
-import dev.sluice.contract.TokenizerRef;
+import dev.sluice.contract.TokenizerId;
 import dev.sluice.connectors.corpus.CorpusRecord;
 import dev.sluice.tokenizer.Tokenizer;
 import java.util.List;
@@ -28,7 +28,7 @@ final class Tokenize extends ProcessFunction<CorpusRecord, TokenizedRecord> impl
 
     private static final Logger LOG = LoggerFactory.getLogger(Tokenize.class);
 
-    private final TokenizerRef tokenizerRef;
+    private final TokenizerId tokenizerId;
     private final double valFraction;
     private final String topicPrefix;
 
@@ -43,15 +43,15 @@ final class Tokenize extends ProcessFunction<CorpusRecord, TokenizedRecord> impl
     private transient ListAccumulator<String> unreadableShards;
 
     /** {@code topicPrefix} ({@code sluice.<dataset>.<tokenizer>}) scopes the accumulators to this tokenizer. */
-    Tokenize(TokenizerRef tokenizer, double valFraction, String topicPrefix) {
-        this.tokenizerRef = tokenizer;
+    Tokenize(TokenizerId tokenizer, double valFraction, String topicPrefix) {
+        this.tokenizerId = tokenizer;
         this.valFraction = valFraction;
         this.topicPrefix = topicPrefix;
     }
 
     @Override
     public void open(OpenContext context) {
-        tokenizer = tokenizerRef.get();
+        tokenizer = tokenizerId.load();
         byteLengths = tokenizer.tokenByteLengths();
         MetricGroup m = getRuntimeContext().getMetricGroup().addGroup("sluice");
         documents = m.counter("documents");

@@ -1,7 +1,7 @@
 package dev.sluice.pipeline;
 
 import dev.sluice.contract.DataContract;
-import dev.sluice.contract.TokenizerRef;
+import dev.sluice.contract.TokenizerId;
 import dev.sluice.contract.batch.BatchMeta;
 import dev.sluice.contract.batch.TokenBatch;
 import dev.sluice.connectors.corpus.CorpusFormat;
@@ -39,6 +39,7 @@ public final class TokenizeJob {
     /** The producers' transaction timeout unless kafka.properties sets one: a default broker's maximum. */
     static final long DEFAULT_TRANSACTION_TIMEOUT_MS = Duration.ofMinutes(15).toMillis();
 
+    private final DataContract data;
     private final PipelineConfig config;
     private final List<ShardSchedule.Shard> shards;
     private final ShardSchedule schedule;
@@ -47,8 +48,17 @@ public final class TokenizeJob {
 
     /** Checks the whole config (tokenizer name, every corpus path) before anything runs. */
     public TokenizeJob(PipelineConfig config) {
+        this(config.data(), config);
+    }
+
+    /**
+     * The corpus and settings of {@code config} written under {@code data} (a speedrun's or an ablation's own block,
+     * which decides the dataset, the tokenizers and seq_len; the config's block, if it has one, is not read).
+     */
+    public TokenizeJob(DataContract data, PipelineConfig config) {
+        this.data = data;
         this.config = config;
-        config.tokenizers().forEach(TokenizerRef::checked);
+        data.tokenizers().forEach(TokenizerId::checked);
         Map<Path, String> owner = new TreeMap<>();
         for (PipelineConfig.Source s : config.sources()) {
             for (Path p : CorpusSources.listShards(s.paths())) {
@@ -69,17 +79,21 @@ public final class TokenizeJob {
         return shards;
     }
 
+    public DataContract data() {
+        return data;
+    }
+
     public PipelineConfig config() {
         return config;
     }
 
     public List<String> topics() {
-        return config.contract().topics();
+        return data.topics();
     }
 
     /** The job's name in the Flink Web UI. */
     public String name() {
-        return "sluice tokenize " + config.dataset() + " (" + String.join(", ", config.tokenizers()) + ")";
+        return "sluice tokenize " + data.dataset() + " (" + String.join(", ", data.tokenizers()) + ")";
     }
 
     /**
@@ -141,25 +155,24 @@ public final class TokenizeJob {
 
         List<String> sourceNames = config.sources().stream().map(PipelineConfig.Source::name).toList();
         // One branch per tokenizer over the same documents: an A/B writes one pair of topics per tokenizer.
-        DataContract contract = config.contract();
-        for (String name : contract.tokenizers()) {
-            TokenizerRef tokenizer = new TokenizerRef(name);
-            String prefix = contract.topicPrefix(name);
-            String tag = config.tokenizers().size() == 1 ? "" : "-" + prefix;
+        for (String name : data.tokenizers()) {
+            TokenizerId tokenizer = TokenizerId.of(name);
+            String prefix = data.topicPrefix(name);
+            String tag = data.tokenizers().size() == 1 ? "" : "-" + prefix;
             // Pack is keyed by split rather than chained to the reader: a split's partial window must move with the
             // split on a restore at another parallelism, and the only operator state that could carry it (union
             // list state) is refused by Flink once some of a bounded source's readers have finished (FLIP-147).
             DataStream<PackedSequence> packed = tokenize(corpus, name, tag)
                     .keyBy(TokenizedRecord::shardOrdinal)
-                    .process(new Pack(config.seqLen(), config.packing().equals("bos_aligned"),
-                            tokenizer.get().bosId(), prefix))
+                    .process(new Pack(data.seqLen(), config.packing().equals("bos_aligned"),
+                            tokenizer.load().bosId(), prefix))
                     .returns(PackedSequence.class)
                     .setParallelism(config.parallelism())
                     .name("pack (" + name + ")").uid("pack" + tag);
 
-            BatchMeta meta = contract.meta(name);
+            BatchMeta meta = data.meta(name);
             for (String split : List.of(DataContract.TRAIN, DataContract.VAL)) {
-                String topic = contract.topic(name, split);
+                String topic = data.topic(name, split);
                 DataStream<TokenBatch> batches = packed
                         .filter(s -> s.split().equals(split)).setParallelism(config.parallelism())
                         .name("split " + split)
@@ -181,7 +194,7 @@ public final class TokenizeJob {
      * job's, the corpus read and tokenized by the first tokenizer exactly as the job does; nothing packed or written.
      */
     public DataStream<TokenizedRecord> readAndTokenize(StreamExecutionEnvironment env) {
-        return tokenize(corpus(env), config.tokenizers().get(0), "");
+        return tokenize(corpus(env), data.tokenizers().get(0), "");
     }
 
     /** Checkpointing, and the corpus source over this job's schedule. */
@@ -210,7 +223,7 @@ public final class TokenizeJob {
     /** Tokenizing chained to the readers (same parallelism, forward), counted under the tokenizer's topic prefix. */
     private DataStream<TokenizedRecord> tokenize(DataStream<CorpusRecord> corpus, String name, String tag) {
         return corpus
-                .process(new Tokenize(new TokenizerRef(name), config.valFraction(), config.contract().topicPrefix(name)))
+                .process(new Tokenize(TokenizerId.of(name), config.valFraction(), data.topicPrefix(name)))
                 .returns(TokenizedRecord.class)
                 .setParallelism(corpus.getParallelism())
                 .name("tokenize (" + name + ")").uid("tokenize" + tag);

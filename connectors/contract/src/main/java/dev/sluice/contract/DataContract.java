@@ -2,22 +2,25 @@ package dev.sluice.contract;
 
 import static dev.sluice.contract.config.YamlConfig.require;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.sluice.contract.batch.BatchMeta;
-import dev.sluice.tokenizer.Tokenizers;
 import java.io.Serializable;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What the pipeline writes and a trainer reads, decided once: the dataset, the tokenizers (one topic pair each)
- * and the sequence length. Topic names, their prefixes and each topic's batch metadata come from here only.
+ * A run's {@code data:} block, the one owner of what the pipeline writes and a trainer reads: the dataset, the
+ * tokenizers (one topic pair each) and the sequence length. Topic names, their prefixes and each topic's batch
+ * metadata come from here only; the pipeline's and the speedrun's configs both hold one of these, and a runner that
+ * uses both hands each job the speedrun's.
  *
  * @param dataset names the topics: {@code sluice.<dataset>.<tokenizer>.train} and {@code .val}
- * @param tokenizers {@code gpt2}, {@code marin} or {@code hf:<path to tokenizer.json>}; several make an A/B
+ * @param tokenizers YAML {@code tokenizer}: {@code gpt2}, {@code marin} or {@code hf:<path to tokenizer.json>} (see
+ *     {@link TokenizerId}); several (a list, or comma-separated) make an A/B
  * @param seqLen tokens per training sequence; each row holds seq_len+1 (inputs and shifted targets)
  */
-public record DataContract(String dataset, List<String> tokenizers, int seqLen) implements Serializable {
+public record DataContract(String dataset, @JsonProperty("tokenizer") List<String> tokenizers, int seqLen)
+        implements Serializable {
 
     public static final String TRAIN = "train";
     public static final String VAL = "val";
@@ -27,9 +30,11 @@ public record DataContract(String dataset, List<String> tokenizers, int seqLen) 
                 dataset);
         require(tokenizers != null && !tokenizers.isEmpty(), "tokenizer", "must name at least one tokenizer",
                 tokenizers);
+        tokenizers = parseTokenizers(tokenizers);
+        tokenizers.forEach(TokenizerId::of); // checks each is a name
         require(tokenizers.stream().distinct().count() == tokenizers.size(), "tokenizer", "must not repeat a name",
                 tokenizers);
-        require(seqLen > 0, "seq_len", "must be > 0", seqLen);
+        require(seqLen > 0, "seq_len", "must be set, > 0", seqLen);
         tokenizers = List.copyOf(tokenizers);
     }
 
@@ -54,17 +59,23 @@ public record DataContract(String dataset, List<String> tokenizers, int seqLen) 
         return new DataContract(dataset, tokenizers, seqLen);
     }
 
+    public DataContract withDataset(String dataset) {
+        return new DataContract(dataset, tokenizers, seqLen);
+    }
+
+    /** The first (or only) tokenizer's identifier. */
+    public TokenizerId tokenizerId() {
+        return TokenizerId.of(tokenizer());
+    }
+
     /** The first (or only) tokenizer. */
     public String tokenizer() {
         return tokenizers.get(0);
     }
 
-    /** {@code sluice.<dataset>.<tokenizer>}; an {@code hf:} tokenizer is named after its file. */
+    /** {@code sluice.<dataset>.<tokenizer>}, the tokenizer by its {@link TokenizerId#safeName() safe name}. */
     public String topicPrefix(String tokenizer) {
-        String name = tokenizer.startsWith("hf:")
-                ? "hf-" + Path.of(tokenizer.substring(3)).getFileName().toString().replaceAll("\\.json$", "")
-                : tokenizer;
-        return "sluice." + dataset + "." + name.replaceAll("[^A-Za-z0-9_.-]", "_");
+        return "sluice." + dataset + "." + TokenizerId.of(tokenizer).safeName();
     }
 
     /** {@code split} is {@link #TRAIN} or {@link #VAL}. */
@@ -98,6 +109,6 @@ public record DataContract(String dataset, List<String> tokenizers, int seqLen) 
 
     /** What every batch in the topics of {@code tokenizer} declares (and a reader requires). */
     public BatchMeta meta(String tokenizer) {
-        return BatchMeta.of(Tokenizers.load(tokenizer), seqLen);
+        return BatchMeta.of(TokenizerId.of(tokenizer).load(), seqLen);
     }
 }

@@ -3,7 +3,6 @@ package dev.sluice.bench;
 import dev.sluice.contract.config.SluiceHome;
 import dev.sluice.jobs.Speedruns;
 import dev.sluice.pipeline.PipelineConfig;
-import dev.sluice.runtime.DemoCorpus;
 import dev.sluice.runtime.Infrastructure;
 import dev.sluice.runtime.SpeedrunRunner;
 import dev.sluice.trainer.MetricsLog;
@@ -28,7 +27,7 @@ public final class DataWaitBench {
         PipelineConfig data = PipelineConfig.load(SluiceHome.dir().resolve("configs/pipeline-demo.yaml"));
         Path out = Files.createTempDirectory("sluice-datawait-");
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, 12)) {
-            new SpeedrunRunner(c, data, List.of(c.train().tokenizer()), out, 20_000).run(infra, System.err);
+            new SpeedrunRunner(c, data, out, 20_000).run(infra, System.err);
         }
         List<StepMetrics> metrics = MetricsLog.read(out);
         double sum = 0;

@@ -31,8 +31,8 @@ final class FlinkReference {
         Properties kafka = infra.kafkaClient();
         ReferenceRates.ensureTopic(kafka, TOPIC);
         StreamExecutionEnvironment env = infra.environment(0);
-        String tokenizer = job.config().tokenizers().get(0);
-        int idBytes = job.config().contract().meta(tokenizer).idBytes();
+        String tokenizer = job.data().tokenizer();
+        int idBytes = job.data().meta(tokenizer).idBytes();
         var tokenized = job.readAndTokenize(env);
         tokenized.flatMap(new Batches(idBytes)).returns(byte[].class).setParallelism(tokenized.getParallelism())
                 .name("batch")
@@ -45,7 +45,7 @@ final class FlinkReference {
                         .build())
                 .setParallelism(tokenized.getParallelism()).name("kafka: " + TOPIC);
         JobExecutionResult result = env.execute("flink reference: read + tokenize + produce");
-        String prefix = job.config().contract().topicPrefix(tokenizer) + ".";
+        String prefix = job.data().topicPrefix(tokenizer) + ".";
         long tokens = result.<Long>getAccumulatorResult(prefix + "train.doc_tokens")
                 + result.<Long>getAccumulatorResult(prefix + "val.doc_tokens");
         return new ReferenceRates.Rate(tokens, result.getNetRuntime() / 1000.0);

@@ -80,9 +80,9 @@ public final class MemoryBench {
         SplittableRandom random = new SplittableRandom(1);
         List<int[]> rows = new ArrayList<>();
         for (int i = 0; i < micro * replicas; i++) {
-            rows.add(random.ints(c.model().seqLen() + 1, 0, c.model().vocabSize()).toArray());
+            rows.add(random.ints(c.seqLen() + 1, 0, c.model().vocabSize()).toArray());
         }
-        var tokenizer = Tokenizers.load(c.train().tokenizer());
+        var tokenizer = Tokenizers.load(c.tokenizer().spec());
         warmUp();
         warmUpTrainer(c, tokenizer);
         System.gc();

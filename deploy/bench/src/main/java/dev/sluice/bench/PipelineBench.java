@@ -2,6 +2,7 @@ package dev.sluice.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.connectors.corpus.CorpusSources;
+import dev.sluice.contract.config.YamlConfig;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.runtime.DemoCorpus;
@@ -185,7 +186,14 @@ public final class PipelineBench {
 
     /** The bench's job: 1024-token windows, 64 per batch, one partition, the default split size and checkpoints. */
     static PipelineConfig config(String tokenizer, Path corpus, int epochs, int parallelism) {
-        return new PipelineConfig("bench", List.of(tokenizer), 1024, 64, "bos_aligned", 1, 0.01, 1024, 1, parallelism, epochs, 0,
-                0, 0, 0, List.of(new PipelineConfig.Source("corpus", List.of(corpus.toString()), 1.0, null, null)), null);
+        return YamlConfig.parse("""
+                data: {dataset: bench, tokenizer: "%s", seq_len: 1024}
+                batch_sequences: 64
+                seed: 1
+                val_fraction: 0.01
+                parallelism: %d
+                epochs: %d
+                sources: [{name: corpus, paths: ["%s"]}]
+                """.formatted(tokenizer, parallelism, epochs, corpus), PipelineConfig.class);
     }
 }

@@ -44,9 +44,7 @@ public final class ShardBench {
             writeShards(dir, shards, shardMb);
             Path config = dir.resolve("pipeline.yaml");
             Files.writeString(config, """
-                    dataset: bench-shards
-                    tokenizer: %s
-                    seq_len: %d
+                    data: {dataset: bench-shards, tokenizer: "%s", seq_len: %d}
                     packing: concat
                     val_fraction: 0
                     parallelism: %d
@@ -58,7 +56,7 @@ public final class ShardBench {
             ChildJvm.run(ShardBench.class, List.of("-Xmx" + heap), config.toString(), out.toString());
             double seconds = (System.nanoTime() - start) / 1e9;
             JsonNode child = JSON.readTree(out.toFile());
-            JsonNode train = child.get("summary").get("topics").get(pipeline.contract().topic("train"));
+            JsonNode train = child.get("summary").get("topics").get(pipeline.data().topic("train"));
             long reference = referenceSequences(dir, pipeline.splitBytes(), Tokenizers.load(tokenizer));
             ObjectNode r = JSON.createObjectNode();
             r.put("shards", shards);

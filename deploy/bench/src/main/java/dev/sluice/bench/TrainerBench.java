@@ -2,7 +2,6 @@ package dev.sluice.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -136,11 +135,11 @@ public final class TrainerBench {
         SpeedrunConfig loaded = SpeedrunConfig.load(Speedruns.resolve(Path.of(args[0])));
         int steps = Integer.parseInt(args[3]);
         int batch = Integer.parseInt(args[4]) > 0 ? Integer.parseInt(args[4]) : Math.max(1,
-                Math.min(loaded.train().batchSchedule().get(0), DEFAULT_TOKENS / loaded.model().seqLen()));
+                Math.min(loaded.train().batchSchedule().get(0), DEFAULT_TOKENS / loaded.seqLen()));
         int micro = Integer.parseInt(args[5]) >= 0 ? Integer.parseInt(args[5]) : loaded.train().microBatch();
         SpeedrunConfig c = loaded.withModel(Map.of("attention", args[1], "loss", args[7])).withTrain(Map.of("dtype", args[2],
                 "batch_schedule", List.of(batch), "micro_batch", micro, "device", "cpu"));
-        int seqLen = c.model().seqLen();
+        int seqLen = c.seqLen();
         SplittableRandom random = new SplittableRandom(1);
         List<int[]> rows = new ArrayList<>();
         for (int i = 0; i < batch; i++) {
@@ -152,7 +151,7 @@ public final class TrainerBench {
         List<Double> seconds = new ArrayList<>();
         double firstLoss = Double.NaN;
         boolean nativeBfloat16;
-        try (Trainer t = new Trainer(c, Tokenizers.load(c.train().tokenizer()))) {
+        try (Trainer t = new Trainer(c, Tokenizers.load(c.tokenizer().spec()))) {
             nativeBfloat16 = t.model().nativeBfloat16();
             for (int s = 0; s < steps + 1; s++) { // the first step warms up
                 Trainer.StepResult result = t.step(rows);
@@ -166,7 +165,7 @@ public final class TrainerBench {
                 matmul.add(matmulFlops(batch * seqLen, c.model().dModel(), c.model().vocabSize()) / 1e9);
             }
         }
-        double flopsPerStep = 3.0 * Flops.perToken(c.model()) * batch * seqLen;
+        double flopsPerStep = 3.0 * Flops.perToken(c) * batch * seqLen;
         ObjectNode r = JSON.createObjectNode();
         r.put("config", c.name());
         r.put("attention", args[1]);

@@ -1,6 +1,5 @@
 package dev.sluice.cli;
 
-import dev.sluice.contract.config.SluiceHome;
 import dev.sluice.jobs.KafkaOptions;
 import dev.sluice.jobs.Speedruns;
 import dev.sluice.pipeline.PipelineConfig;
@@ -73,8 +72,7 @@ final class AblateCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--mode must be drop or add (got " + mode + ")");
         };
         AblationPlan plan = AblationPlan.of(c, features, m, seeds); // refuses bad lists before anything starts
-        PipelineConfig corpus = PipelineConfig.load(data != null ? data
-                : SluiceHome.dir().resolve("configs/pipeline-demo.yaml"));
+        PipelineConfig corpus = Speedruns.corpus(data, c.data(), System.err);
         Path outDir = out != null ? out : Speedruns.defaultOut("ablate-" + c.name());
         try (Infrastructure infra = this.infra.start(kafka.bootstrapServers(null), kafka.properties(Map.of()),
                 corpus.parallelism() + 8)) {

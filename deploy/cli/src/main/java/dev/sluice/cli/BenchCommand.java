@@ -12,111 +12,163 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** Benchmarks that print figures measured against a reference in the same run (never timed unit tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"tokenizer: single-thread encode MB/s of gpt2 and marin vs bare JTokkit and DJL's Rust HF "
-                + "tokenizer on the same text.",
-                "pipeline: end-to-end tokens/s of the TokenizeJob (shards to committed Kafka batches) vs the bare "
-                        + "tokenizer on the same text and cores.",
-                "trainer: step time, FLOP/s and peak memory with plain and fused (sdpa) attention in float32 and "
-                        + "bfloat16, tiny and 150m (or --config), each in its own JVM; vs plain matmul FLOP/s on the "
-                        + "model's lm_head shape measured around the steps.",
-                "datawait: the speedrun (pipeline and trainer together on this machine); the trainer's data-wait "
-                        + "fraction per step.",
-                "memory: the memory planner's predicted peak vs the peak measured in a fresh JVM, micro, tiny and "
-                        + "150m at micro-batch 1 (or --config, --micro-batch).",
-                "shards: --shards N shards of --shard-mb MB through the TokenizeJob in a JVM of --heap; its peak "
-                        + "resident size, what the samplers held, and the sequence count vs one computed without Flink."})
-final class BenchCommand implements Callable<Integer> {
+        description = "Benchmarks, each against a reference measured in the same run (docs/benchmarks.md).",
+        subcommands = {BenchCommand.Tokenizer.class, BenchCommand.Pipeline.class, BenchCommand.Trainer.class,
+                BenchCommand.Memory.class, BenchCommand.DataWait.class, BenchCommand.Shards.class})
+final class BenchCommand {
 
-    @Parameters(index = "0", description = "tokenizer | pipeline | trainer | datawait | memory | shards")
-    String what;
-
-    @Option(names = "--corpus",
-            description = "directory of .jsonl, .jsonl.gz or .jsonl.zst shards (default: the demo corpus)")
-    Path corpus;
-
-    @Option(names = "--repeats", defaultValue = "3", description = "measured passes; the best counts")
-    int repeats;
-
-    @Option(names = "--max-mb", defaultValue = "0", description = "use at most this many MB of text (0: all)")
-    int maxMb;
-
-    @Option(names = "--epochs", defaultValue = "128",
-            description = "pipeline: passes over the corpus in one job (long enough for the JIT to settle)")
-    int epochs;
-
-    @Option(names = "--parallelism", defaultValue = "2", description = "pipeline: cores (tokenizer tasks)")
-    int parallelism;
-
-    @Option(names = "--tokenizer", defaultValue = "gpt2", description = "pipeline: gpt2 | marin | hf:FILE")
-    String tokenizer;
-
-    @Option(names = "--config", description = "trainer, datawait, memory: the speedrun config (default tiny)")
-    void speedrun(Path config) {
-        speedrun = config;
-        speedrunGiven = true;
+    /** The demo corpus unless a directory is given. */
+    static Path corpus(Path given) {
+        return given != null ? given : DemoCorpus.corpusDir();
     }
 
-    Path speedrun = Path.of("tiny");
-    boolean speedrunGiven;
+    /** The configs a trainer benchmark measures: the one given, else its defaults. */
+    static List<Path> configs(Path given, String... defaults) {
+        return given != null ? List.of(given) : java.util.Arrays.stream(defaults).map(Path::of).toList();
+    }
 
-    @Option(names = "--steps", defaultValue = "3", description = "trainer: measured steps (after 1 warm-up step)")
-    int steps;
+    @Command(name = "tokenizer", mixinStandardHelpOptions = true,
+            description = "Single-thread encode MB/s of gpt2 and marin vs bare JTokkit and DJL's Rust HF tokenizer on "
+                    + "the same text.")
+    static final class Tokenizer implements Callable<Integer> {
+        @Option(names = "--corpus", description = "directory of .jsonl, .jsonl.gz or .jsonl.zst shards (default: the "
+                + "demo corpus)")
+        Path corpus;
 
-    @Option(names = "--batch", defaultValue = "0", description = "trainer: sequences per step (0: the config's first phase, at most 2,048 tokens)")
-    int batch;
+        @Option(names = "--repeats", defaultValue = "3", description = "measured passes; the best counts")
+        int repeats;
 
-    @Option(names = "--micro-batch", defaultValue = "-1",
-            description = "trainer: sequences per forward/backward pass (-1: the config's)")
-    int microBatch;
+        @Option(names = "--max-mb", description = "use at most this many MB of text (default: all)")
+        Integer maxMb;
 
-    @Option(names = "--allocators", defaultValue = "default", description = "trainer: system, tcmalloc or both "
-            + "(system,tcmalloc), each in its own JVM; default: the one this run has (SLUICE_MALLOC)")
-    String allocators;
+        @Override
+        public Integer call() throws Exception {
+            return TokenizerBenchmark.run(BenchCommand.corpus(corpus), maxMb == null ? 0 : maxMb, repeats);
+        }
+    }
 
-    @Option(names = "--loss", split = ",", defaultValue = "chunked",
-            description = "trainer: chunked, full (the whole [tokens, vocab] logits) or both")
-    List<String> losses;
+    @Command(name = "pipeline", mixinStandardHelpOptions = true,
+            description = "End-to-end tokens/s of the TokenizeJob (shards to committed Kafka batches) vs the bare "
+                    + "tokenizer, read+tokenize, and the Kafka and Flink references on the same text and cores.")
+    static final class Pipeline implements Callable<Integer> {
+        @Option(names = "--corpus", description = "directory of shards (default: the demo corpus)")
+        Path corpus;
 
-    @Option(names = "--attention", split = ",", defaultValue = "plain,sdpa", description = "trainer: plain, sdpa or both")
-    List<String> attentions;
+        @Option(names = "--epochs", defaultValue = "128",
+                description = "passes over the corpus in one job (long enough for the JIT to settle)")
+        int epochs;
 
-    @Option(names = "--dtype", split = ",", defaultValue = "float32,bfloat16",
-            description = "trainer: float32, bfloat16 or both")
-    List<String> dtypes;
+        @Option(names = "--parallelism", defaultValue = "2", description = "cores (tokenizer tasks)")
+        int parallelism;
 
-    @Option(names = "--replicas", defaultValue = "1",
-            description = "memory: train on this many model replicas on the CPU (train.devices), each pass --micro-batch")
-    int replicas;
+        @Option(names = "--tokenizer", defaultValue = "gpt2", description = "gpt2 | marin | hf:FILE")
+        String tokenizer;
 
-    @Option(names = "--shards", defaultValue = "3", description = "shards: how many")
-    int shards;
+        @Override
+        public Integer call() throws Exception {
+            return PipelineBench.run(BenchCommand.corpus(corpus), tokenizer, epochs, parallelism);
+        }
+    }
 
-    @Option(names = "--shard-mb", defaultValue = "300", description = "shards: MB of JSON lines each")
-    int shardMb;
+    @Command(name = "trainer", mixinStandardHelpOptions = true,
+            description = "Step time, FLOP/s and peak memory per attention, dtype, loss and allocator, tiny and 150m "
+                    + "(or --config), each in its own JVM; vs plain matmul FLOP/s on the model's lm_head shape.")
+    static final class Trainer implements Callable<Integer> {
+        @Option(names = "--config", description = "the speedrun config (default: tiny and 150m)")
+        Path config;
 
-    @Option(names = "--heap", defaultValue = "1g", description = "shards: the pipeline JVM's -Xmx")
-    String heap;
+        @Option(names = "--steps", defaultValue = "3", description = "measured steps (after 1 warm-up step)")
+        int steps;
 
-    @Override
-    public Integer call() throws Exception {
-        Path dir = corpus != null ? corpus : DemoCorpus.corpusDir();
-        return switch (what) {
-            case "tokenizer" -> TokenizerBenchmark.run(dir, maxMb, repeats);
-            case "pipeline" -> PipelineBench.run(dir, tokenizer, epochs, parallelism);
-            case "trainer" -> TrainerBench.run(new TrainerBench.Plan(speedrunGiven ? List.of(speedrun)
-                    : List.of(Path.of("tiny"), Path.of("150m")), List.of(allocators.equals("default")
-                    ? System.getenv().getOrDefault("SLUICE_MALLOC", "system") : allocators), losses, attentions, dtypes,
-                    steps, batch, microBatch));
-            case "datawait" -> DataWaitBench.run(speedrun);
-            case "shards" -> ShardBench.run(shards, shardMb, heap, tokenizer, parallelism);
-            case "memory" -> MemoryBench.run(speedrunGiven ? List.of(speedrun) : List.of(Path.of("micro"),
-                    Path.of("tiny"), Path.of("150m")), Math.max(1, microBatch), replicas);
-            default -> throw new IllegalArgumentException("unknown benchmark '" + what
-                    + "'; known: tokenizer, pipeline, trainer, datawait, memory");
-        };
+        @Option(names = "--batch", description = "sequences per step (default: the config's first phase, at most "
+                + "2,048 tokens)")
+        Integer batch;
+
+        @Option(names = "--micro-batch", description = "sequences per forward/backward pass (default: the config's)")
+        Integer microBatch;
+
+        @Option(names = "--allocators", description = "system, tcmalloc or both (system,tcmalloc), each in its own "
+                + "JVM (default: the one this run has, SLUICE_MALLOC)")
+        String allocators;
+
+        @Option(names = "--loss", split = ",", defaultValue = "chunked",
+                description = "chunked, full (the whole [tokens, vocab] logits) or both")
+        List<String> losses;
+
+        @Option(names = "--attention", split = ",", defaultValue = "plain,sdpa", description = "plain, sdpa or both")
+        List<String> attentions;
+
+        @Option(names = "--dtype", split = ",", defaultValue = "float32,bfloat16",
+                description = "float32, bfloat16 or both")
+        List<String> dtypes;
+
+        @Override
+        public Integer call() throws Exception {
+            String allocator = allocators != null ? allocators
+                    : System.getenv().getOrDefault("SLUICE_MALLOC", "system");
+            return TrainerBench.run(new TrainerBench.Plan(configs(config, "tiny", "150m"), List.of(allocator), losses,
+                    attentions, dtypes, steps, batch == null ? 0 : batch, microBatch == null ? -1 : microBatch));
+        }
+    }
+
+    @Command(name = "memory", mixinStandardHelpOptions = true,
+            description = "The memory planner's predicted peak vs the peak measured in a fresh JVM: micro, tiny and "
+                    + "150m (or --config).")
+    static final class Memory implements Callable<Integer> {
+        @Option(names = "--config", description = "the speedrun config (default: micro, tiny and 150m)")
+        Path config;
+
+        @Option(names = "--micro-batch", defaultValue = "1", description = "sequences per forward/backward pass")
+        int microBatch;
+
+        @Option(names = "--replicas", defaultValue = "1",
+                description = "train on this many model replicas on the CPU (train.devices), each pass --micro-batch")
+        int replicas;
+
+        @Override
+        public Integer call() throws Exception {
+            return MemoryBench.run(configs(config, "micro", "tiny", "150m"), microBatch, replicas);
+        }
+    }
+
+    @Command(name = "datawait", mixinStandardHelpOptions = true,
+            description = "The speedrun (pipeline and trainer together on this machine): the trainer's data-wait "
+                    + "fraction per step.")
+    static final class DataWait implements Callable<Integer> {
+        @Option(names = "--config", defaultValue = "tiny", description = "the speedrun config")
+        Path config;
+
+        @Override
+        public Integer call() throws Exception {
+            return DataWaitBench.run(config);
+        }
+    }
+
+    @Command(name = "shards", mixinStandardHelpOptions = true,
+            description = "--shards N shards of --shard-mb MB through the TokenizeJob in a JVM of --heap: its peak "
+                    + "resident size, what the samplers held, and the sequence count vs one computed without Flink.")
+    static final class Shards implements Callable<Integer> {
+        @Option(names = "--shards", defaultValue = "3", description = "how many")
+        int shards;
+
+        @Option(names = "--shard-mb", defaultValue = "300", description = "MB of JSON lines each")
+        int shardMb;
+
+        @Option(names = "--heap", defaultValue = "1g", description = "the pipeline JVM's -Xmx")
+        String heap;
+
+        @Option(names = "--tokenizer", defaultValue = "gpt2", description = "gpt2 | marin | hf:FILE")
+        String tokenizer;
+
+        @Option(names = "--parallelism", defaultValue = "2", description = "cores (tokenizer tasks)")
+        int parallelism;
+
+        @Override
+        public Integer call() throws Exception {
+            return ShardBench.run(shards, shardMb, heap, tokenizer, parallelism);
+        }
     }
 }

@@ -33,7 +33,7 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Checkpoint.Header contents = Checkpoint.readHeader(checkpoint);
-        String name = tokenizer != null ? tokenizer : contents.config().train().tokenizer();
+        String name = tokenizer != null ? tokenizer : contents.config().tokenizer().spec();
         Tokenizer tok = Tokenizers.load(name);
         if (tok.paddedVocabSize() != contents.config().model().vocabSize()) {
             throw new IllegalArgumentException("tokenizer " + name + " has " + tok.paddedVocabSize()
@@ -43,10 +43,10 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("text file " + text + " does not exist");
         }
         String body = new String(Files.readAllBytes(text), StandardCharsets.UTF_8);
-        List<int[]> rows = TextRows.of(tok, List.of(body), contents.config().model().seqLen());
+        List<int[]> rows = TextRows.of(tok, List.of(body), contents.config().seqLen());
         if (rows.isEmpty()) {
             throw new IllegalArgumentException(text + " is shorter than one row of seq_len+1 = "
-                    + (contents.config().model().seqLen() + 1) + " tokens");
+                    + (contents.config().seqLen() + 1) + " tokens");
         }
         try (Trainer trainer = new Trainer(contents.config(), tok)) {
             Checkpoint.restore(trainer, checkpoint);

@@ -23,13 +23,13 @@ final class FlopsCommand implements Callable<Integer> {
         var json = new ObjectMapper().createObjectNode();
         json.put("name", c.name());
         json.put("params", c.parameters());
-        json.put("flops_per_token", Flops.perToken(c.model()));
+        json.put("flops_per_token", Flops.perToken(c));
         json.put("tokens", c.schedules().totalTokens());
-        json.put("model_flops", Flops.modelFlops(c.model(), c.schedules().totalTokens()));
+        json.put("model_flops", Flops.modelFlops(c, c.schedules().totalTokens()));
         json.put("steps", c.schedules().totalSteps());
-        json.put("seq_len", c.model().seqLen());
+        json.put("seq_len", c.seqLen());
         json.put("vocab_size", c.model().vocabSize());
-        json.put("tokenizer", c.train().tokenizer());
+        json.put("tokenizer", c.tokenizer().spec());
         System.out.println(json);
         return 0;
     }

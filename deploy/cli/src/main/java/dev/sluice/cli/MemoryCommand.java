@@ -42,7 +42,7 @@ final class MemoryCommand implements Callable<Integer> {
         long budget = budget(c);
         MemoryPlan plan = MemoryPlan.of(c, micro);
         System.out.printf(Locale.ROOT, "%s: %,d parameters, %s, micro-batch %d x %d tokens, vocabulary %,d%n", c.name(),
-                c.parameters(), c.train().dtype(), micro, c.model().seqLen(), c.model().vocabSize());
+                c.parameters(), c.train().dtype(), micro, c.seqLen(), c.model().vocabSize());
         for (Map.Entry<String, Long> part : plan.parts().entrySet()) {
             System.out.printf(Locale.ROOT, "  %-18s %10s%n", part.getKey(), gb(part.getValue()));
         }

@@ -13,6 +13,11 @@ import picocli.CommandLine.Command;
 public final class Sluice {
 
     public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The CLI as {@code bin/sluice} runs it: a failure is one line naming the command (tests run it in-process). */
+    static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Sluice());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             // A user error (bad config, unknown tokenizer, missing file) is one clear line, not a stack trace.
@@ -23,7 +28,7 @@ public final class Sluice {
             }
             return 2;
         });
-        System.exit(cli.execute(args));
+        return cli;
     }
 
     static String rootMessage(Throwable e) {

@@ -1,8 +1,6 @@
 package dev.sluice.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.contract.DataContract;
-import dev.sluice.contract.config.SluiceHome;
 import dev.sluice.jobs.KafkaOptions;
 import dev.sluice.jobs.RunOverrides;
 import dev.sluice.jobs.Speedruns;
@@ -31,7 +29,8 @@ final class SpeedrunCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, description = "tiny, 150m, ... or a speedrun YAML")
     Path config;
 
-    @Option(names = "--data", description = "pipeline YAML for the corpus (default: configs/pipeline-demo.yaml)")
+    @Option(names = "--data", description = "pipeline YAML for the corpus (default: configs/pipeline-demo.yaml); "
+            + "the speedrun's own data: block decides dataset, tokenizer and seq_len")
     Path data;
 
     @Option(names = "--tokenizer", description = "gpt2, marin or hf:<file> instead of the config's")
@@ -60,13 +59,13 @@ final class SpeedrunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SpeedrunConfig c = overrides.apply(SpeedrunConfig.load(Speedruns.resolve(config)));
-        List<String> names = tokenizers != null ? DataContract.parseTokenizers(List.of(tokenizers))
-                : List.of(tokenizer != null ? tokenizer : c.train().tokenizer());
-        PipelineConfig corpus = PipelineConfig.load(data != null ? data
-                : SluiceHome.dir().resolve("configs/pipeline-demo.yaml"));
+        SpeedrunConfig loaded = overrides.apply(SpeedrunConfig.load(Speedruns.resolve(config)));
+        String chosen = tokenizers != null ? tokenizers : tokenizer;
+        SpeedrunConfig c = chosen == null ? loaded : loaded.withTokenizers(List.of(chosen));
+        List<String> names = c.data().tokenizers();
+        PipelineConfig corpus = Speedruns.corpus(data, c.data(), System.err);
         Path outDir = out != null ? out : Speedruns.defaultOut(c.name());
-        SpeedrunRunner runner = new SpeedrunRunner(c, corpus, names, outDir, trainCheckpointMs);
+        SpeedrunRunner runner = new SpeedrunRunner(c, corpus, outDir, trainCheckpointMs);
         CountDownLatch done = new CountDownLatch(1);
         try (Infrastructure infra = this.infra.start(kafka.bootstrapServers(null), kafka.properties(Map.of()),
                 corpus.parallelism() + 4 * names.size() + 4)) {

@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,7 +51,7 @@ final class TrainLocalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SpeedrunConfig c = overrides.apply(SpeedrunConfig.load(Speedruns.resolve(config)));
-        Tokenizer tok = Tokenizers.load(c.train().tokenizer());
+        Tokenizer tok = Tokenizers.load(c.tokenizer().spec());
         Path outDir = out != null ? out : SluiceHome.dir().resolve("runs/" + c.name() + "-local");
         Files.createDirectories(outDir);
         List<String> train = new ArrayList<>();
@@ -60,7 +59,7 @@ final class TrainLocalCommand implements Callable<Integer> {
         for (String text : DemoCorpus.texts(corpus != null ? corpus : DemoCorpus.corpusDir())) {
             (DocumentSplit.isValidation(text, valFraction) ? val : train).add(text);
         }
-        int seqLen = c.model().seqLen();
+        int seqLen = c.seqLen();
         List<int[]> trainRows = TextRows.of(tok, train, seqLen);
         List<int[]> valRows = TextRows.of(tok, val, seqLen);
         valRows = valRows.subList(0, Math.min(valRows.size(), Math.max(1, c.train().evalSequences())));
@@ -70,7 +69,7 @@ final class TrainLocalCommand implements Callable<Integer> {
         summary.put("name", c.name());
         summary.put("steps", c.schedules().totalSteps());
         summary.put("tokens", c.schedules().totalTokens());
-        summary.put("model_flops", Flops.modelFlops(c.model(), c.schedules().totalTokens()));
+        summary.put("model_flops", Flops.modelFlops(c, c.schedules().totalTokens()));
         summary.put("training_seconds", (System.nanoTime() - start) / 1e9);
         summary.put("val_loss", last.loss());
         summary.put("val_bpb", last.bitsPerByte());

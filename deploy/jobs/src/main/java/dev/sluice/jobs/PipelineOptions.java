@@ -1,6 +1,5 @@
 package dev.sluice.jobs;
 
-import dev.sluice.contract.DataContract;
 import dev.sluice.pipeline.PipelineConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,7 +26,7 @@ public final class PipelineOptions {
     public PipelineConfig config() {
         PipelineConfig c = PipelineConfig.load(config);
         if (tokenizer != null) {
-            c = c.withContract(c.contract().withTokenizers(DataContract.parseTokenizers(List.of(tokenizer))));
+            c = c.withData(c.data().withTokenizers(List.of(tokenizer)));
         }
         return c.withKafka(new PipelineConfig.Kafka(kafka.bootstrapServers(c.kafka().bootstrapServers()),
                 kafka.properties(c.kafka().properties())));

@@ -51,7 +51,7 @@ public final class RunOverrides {
             if (maxSteps < 1) {
                 throw new IllegalArgumentException("--max-steps must be >= 1 (got " + maxSteps + ")");
             }
-            long perRound = (long) c.model().seqLen() * schedule.stream().mapToInt(Integer::intValue).sum();
+            long perRound = (long) c.seqLen() * schedule.stream().mapToInt(Integer::intValue).sum();
             long rounds = (maxSteps + schedule.size() - 1) / schedule.size();
             train.put("tokens_per_param", 0);
             train.put("train_tokens", rounds * perRound);

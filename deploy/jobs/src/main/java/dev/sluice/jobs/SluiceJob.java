@@ -52,7 +52,7 @@ public final class SluiceJob {
         @Override
         public void submit() throws Exception {
             PipelineConfig config = options.config();
-            config.tokenizers().stream().filter(t -> t.startsWith("hf:")).findFirst()
+            config.data().tokenizers().stream().filter(t -> t.startsWith("hf:")).findFirst()
                     .ifPresent(t -> NativeLibraries.requireDjl("tokenizer " + t));
             TokenizeJob job = new TokenizeJob(config);
             Properties kafka = config.kafka().client(); // the config's kafka section, the command line's on top

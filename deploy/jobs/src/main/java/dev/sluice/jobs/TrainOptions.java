@@ -13,7 +13,7 @@ public final class TrainOptions {
     @Option(names = "--config", required = true, description = "tiny, 150m, ... or a speedrun YAML")
     Path config;
 
-    @Option(names = "--dataset", defaultValue = "demo", description = "the pipeline's dataset name (topic prefix)")
+    @Option(names = "--dataset", description = "the dataset whose topics to read, when not the config's data.dataset")
     String dataset;
 
     @Option(names = "--out", description = "output directory (default: runs/<name>-<time>)")
@@ -40,14 +40,15 @@ public final class TrainOptions {
     RunOverrides overrides = new RunOverrides();
 
     public SpeedrunConfig speedrun() {
-        return overrides.apply(SpeedrunConfig.load(Speedruns.resolve(config)));
+        SpeedrunConfig c = overrides.apply(SpeedrunConfig.load(Speedruns.resolve(config)));
+        return dataset == null ? c : c.withDataset(dataset);
     }
 
-    /** The job: the speedrun's tokenizer names the topics; fails on a bad config before anything starts. */
+    /** The job: the speedrun's data block names the topics; fails on a bad config before anything starts. */
     public TrainJobConfig job() {
         SpeedrunConfig c = speedrun();
         Path outDir = out != null ? out : Speedruns.defaultOut(c.name());
-        return new TrainJobConfig(c, dataset, outDir.toAbsolutePath().toString(), checkpointIntervalMs, !follow, 0);
+        return new TrainJobConfig(c, outDir.toAbsolutePath().toString(), checkpointIntervalMs, !follow);
     }
 
     /** The job to submit, with its state files set. */

@@ -58,7 +58,7 @@ class KubernetesManifestsTest {
 
     @Test
     void kafkaTopicsAreTheOnesThePipelineWritesReplicatedThreeTimes() {
-        for (String name : pipeline.contract().topics()) {
+        for (String name : pipeline.data().topics()) {
             JsonNode topic = find("KafkaTopic", name);
             assertEquals(pipeline.partitions(), topic.get("spec").get("partitions").asInt());
             assertEquals(3, topic.get("spec").get("replicas").asInt());
@@ -101,7 +101,7 @@ class KubernetesManifestsTest {
         assertEquals(SpeedrunConfig.load(Path.of("../../configs/speedrun/150m.yaml")), speedrun,
                 "the ConfigMap's speedrun is the shipped 150m config");
         // dataset, tokenizer and seq_len: the trainer reads exactly the topics the pipeline writes
-        assertEquals(pipeline.contract(), new TrainJobConfig(speedrun, options.dataset, "/runs", 1, false, 0).contract());
+        assertEquals(pipeline.data(), new TrainJobConfig(speedrun.withDataset(options.dataset), "/runs", 1, false).data());
     }
 
     @Test
@@ -127,7 +127,7 @@ class KubernetesManifestsTest {
         assertEquals(gpus, flink.get("external-resource.gpu.amount").asInt(), "Flink asks for what the pod states");
         assertEquals(find("FlinkDeployment", "sluice-train").get("spec").get("flinkConfiguration")
                 .get("classloader.parent-first-patterns.additional"), flink.get("classloader.parent-first-patterns.additional"));
-        assertEquals(pipeline.contract(), new TrainJobConfig(config, options.dataset, "/runs", 1, false, 0).contract());
+        assertEquals(pipeline.data(), new TrainJobConfig(config.withDataset(options.dataset), "/runs", 1, false).data());
     }
 
     @Test

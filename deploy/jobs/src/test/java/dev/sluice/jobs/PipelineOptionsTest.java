@@ -21,6 +21,7 @@ class PipelineOptionsTest {
     void theConfigsKafkaSectionReachesTheClientsWithTheCommandLineOnTop() throws Exception {
         Path config = dir.resolve("p.yaml");
         Files.writeString(config, """
+                data: {dataset: d, tokenizer: gpt2, seq_len: 64}
                 sources: [{name: a, paths: [x]}]
                 kafka:
                   bootstrap_servers: from-config:9092
@@ -33,7 +34,7 @@ class PipelineOptionsTest {
         assertEquals("from-config:9092", client.get("bootstrap.servers"));
         assertEquals("SASL_SSL", client.get("security.protocol"));
         assertEquals("SCRAM-SHA-512", client.get("sasl.mechanism"));
-        assertEquals(List.of("gpt2", "marin"), o.config().tokenizers());
+        assertEquals(List.of("gpt2", "marin"), o.config().data().tokenizers());
 
         new CommandLine(o).parseArgs("--config", config.toString(), "--bootstrap-servers", "cli:9092");
         assertEquals("cli:9092", o.config().kafka().client().get("bootstrap.servers"));

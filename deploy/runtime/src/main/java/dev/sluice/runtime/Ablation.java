@@ -58,7 +58,7 @@ public record Ablation(String config, String mode, List<Long> seeds, Row baselin
             double t = new TTest().tTest(bpb, baseline.valBpb().stream().mapToDouble(Double::doubleValue).toArray());
             p = Double.isNaN(t) ? null : t; // NaN: both samples without variance
         }
-        return new Row(v.name(), v.dir(), v.features(), v.config().parameters(), Flops.perToken(v.config().model()),
+        return new Row(v.name(), v.dir(), v.features(), v.config().parameters(), Flops.perToken(v.config()),
                 first.modelFlops(), first.steps(), first.totalTokens(), java.util.Arrays.stream(bpb).boxed().toList(),
                 mean, std, baseline == null ? 0 : mean - baseline.valBpbMean(), p,
                 runs.stream().mapToDouble(r -> r.info().trainingTime()).average().orElse(0));

@@ -1,11 +1,9 @@
 package dev.sluice.runtime;
 
-import dev.sluice.contract.DataContract;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.trainer.AblationPlan;
 import dev.sluice.trainer.MetricsLog;
-import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.StepMetrics;
 import dev.sluice.trainer.job.Results;
 import dev.sluice.trainer.job.TrainJobConfig;
@@ -32,7 +30,7 @@ public final class AblationRunner {
     private record Run(AblationPlan.Variant variant, long seed, TrainJobConfig job) {}
 
     private final AblationPlan plan;
-    private final PipelineConfig data;
+    private final PipelineConfig corpus;
     private final Path out;
     private final int sideBySide;
     private final List<Run> runs = new ArrayList<>();
@@ -40,16 +38,14 @@ public final class AblationRunner {
 
     public AblationRunner(AblationPlan plan, PipelineConfig corpus, Path out, long trainCheckpointMs, int sideBySide) {
         this.plan = plan;
-        SpeedrunConfig c = plan.config();
-        this.data = corpus.withContract(new DataContract("ablate-" + c.name(), List.of(c.train().tokenizer()),
-                c.model().seqLen()));
+        this.corpus = corpus;
         this.out = out;
         this.sideBySide = Math.max(1, sideBySide);
         for (AblationPlan.Variant v : plan.all()) {
             for (long seed : plan.seedValues()) {
                 Path dir = out.resolve(v.dir()).resolve("seed-" + seed).toAbsolutePath();
-                runs.add(new Run(v, seed, new TrainJobConfig(plan.run(v, seed), data.dataset(), dir.toString(),
-                        trainCheckpointMs, true, 0)));
+                runs.add(new Run(v, seed, new TrainJobConfig(plan.run(v, seed), dir.toString(),
+                        trainCheckpointMs, true)));
             }
         }
     }
@@ -57,7 +53,8 @@ public final class AblationRunner {
     /** Runs the study to the end and writes its report; returns what {@code ablation.json} holds. */
     public Ablation run(Infrastructure infra, PrintStream progress) throws Exception {
         Files.createDirectories(out);
-        TokenizeJob tokenize = new TokenizeJob(data); // checks the corpus and tokenizer before anything starts
+        // the study's data: block decides what is written; checks the corpus and tokenizer before anything starts
+        TokenizeJob tokenize = new TokenizeJob(plan.config().data(), corpus);
         long start = System.nanoTime();
         PipelineRunner.Run pipeline = PipelineRunner.start(tokenize, infra, true, 3);
         jobs.add(pipeline.client());

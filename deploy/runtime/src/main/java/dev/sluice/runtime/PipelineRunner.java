@@ -3,7 +3,6 @@ package dev.sluice.runtime;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.contract.DataContract;
-import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import java.util.Map;
 import java.util.Properties;
@@ -49,12 +48,11 @@ public final class PipelineRunner {
         public ObjectNode awaitSummary() throws Exception {
             JobExecutionResult result = client.getJobExecutionResult().get();
             double seconds = result.getNetRuntime(java.util.concurrent.TimeUnit.MILLISECONDS) / 1e3;
-            return summary(job.config(), job.schedule().splits().size(), result.getAllAccumulatorResults(), seconds);
+            return summary(job.data(), job.schedule().splits().size(), result.getAllAccumulatorResults(), seconds);
         }
     }
 
-    static ObjectNode summary(PipelineConfig config, int splits, Map<String, Object> acc, double seconds) {
-        DataContract contract = config.contract();
+    static ObjectNode summary(DataContract contract, int splits, Map<String, Object> acc, double seconds) {
         ObjectNode s = JSON.createObjectNode();
         s.put("job", "tokenize");
         s.put("dataset", contract.dataset());

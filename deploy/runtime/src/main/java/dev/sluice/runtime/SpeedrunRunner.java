@@ -2,7 +2,7 @@ package dev.sluice.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sluice.contract.DataContract;
+import dev.sluice.contract.TokenizerId;
 import dev.sluice.pipeline.PipelineConfig;
 import dev.sluice.pipeline.TokenizeJob;
 import dev.sluice.trainer.MetricsLog;
@@ -30,36 +30,37 @@ public final class SpeedrunRunner {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final SpeedrunConfig speedrun;
-    private final PipelineConfig data;
+    private final PipelineConfig corpus;
     private final List<String> tokenizers;
     private final Path out;
     private final long trainCheckpointMs;
     private final List<JobClient> jobs = new ArrayList<>();
 
-    public SpeedrunRunner(SpeedrunConfig speedrun, PipelineConfig data, List<String> tokenizers, Path out,
-                          long trainCheckpointMs) {
+    /**
+     * @param speedrun its {@code data:} block decides what is written and read (dataset, tokenizers, seq_len)
+     * @param corpus where the documents come from and how they are packed and sampled
+     */
+    public SpeedrunRunner(SpeedrunConfig speedrun, PipelineConfig corpus, Path out, long trainCheckpointMs) {
         this.speedrun = speedrun;
-        this.tokenizers = List.copyOf(tokenizers);
-        // The speedrun decides what is written: its dataset name, tokenizers and seq_len; the corpus config, from where.
-        this.data = data.withContract(new DataContract("speedrun-" + speedrun.name(), tokenizers,
-                speedrun.model().seqLen()));
+        this.tokenizers = speedrun.data().tokenizers();
+        this.corpus = corpus;
         this.out = out;
         this.trainCheckpointMs = trainCheckpointMs;
     }
 
     private Path dirOf(String tokenizer) {
-        return tokenizers.size() == 1 ? out : out.resolve(tokenizer.replaceAll("[^A-Za-z0-9_.-]", "_"));
+        return tokenizers.size() == 1 ? out : out.resolve(TokenizerId.of(tokenizer).safeName());
     }
 
     /** Runs to the end; returns the summary (per tokenizer: val bpb and the results.json fields). */
     public ObjectNode run(Infrastructure infra, PrintStream progress) throws Exception {
         Files.createDirectories(out);
-        TokenizeJob tokenize = new TokenizeJob(data); // checks the corpus and tokenizers before anything starts
+        // checks the corpus and tokenizers before anything starts
+        TokenizeJob tokenize = new TokenizeJob(speedrun.data(), corpus);
         List<TrainJobConfig> trains = new ArrayList<>();
         for (String t : tokenizers) {
             SpeedrunConfig c = plannedMicroBatch(speedrun.withTokenizer(t), progress);
-            trains.add(new TrainJobConfig(c, data.dataset(), dirOf(t).toAbsolutePath().toString(), trainCheckpointMs,
-                    false, 0));
+            trains.add(new TrainJobConfig(c, dirOf(t).toAbsolutePath().toString(), trainCheckpointMs, false));
         }
         long start = System.nanoTime();
         PipelineRunner.Run pipeline = PipelineRunner.start(tokenize, infra, true, 3);
@@ -135,11 +136,11 @@ public final class SpeedrunRunner {
         if (micro == 0) {
             throw new IllegalArgumentException(String.format(Locale.ROOT, "%s with %s: one sequence per pass needs "
                     + "%.1f GB, more than the %.1f GB each of %d trainer(s) has on %s (see bin/sluice memory)",
-                    c.name(), c.train().tokenizer(), MemoryPlan.peakOnDevice(c, 1) / 1e9, budget / 1e9, tokenizers.size(),
+                    c.name(), c.tokenizer().spec(), MemoryPlan.peakOnDevice(c, 1) / 1e9, budget / 1e9, tokenizers.size(),
                     c.train().device()));
         }
         progress.printf(Locale.ROOT, "%s: %s (memory planner: peak %.1f GB of the %.1f GB each of %d trainer(s) has "
-                + "on %s)%n", c.train().tokenizer(), micro >= largest ? "whole steps per pass"
+                + "on %s)%n", c.tokenizer().spec(), micro >= largest ? "whole steps per pass"
                 : "micro-batches of " + micro + " sequences", MemoryPlan.peakOnDevice(c, Math.min(micro, largest)) / 1e9,
                 budget / 1e9, tokenizers.size(), c.train().device());
         return micro >= largest ? c : c.withTrain(java.util.Map.of("micro_batch", micro));

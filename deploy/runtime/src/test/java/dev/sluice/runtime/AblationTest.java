@@ -36,9 +36,7 @@ class AblationTest {
     @Test
     void aTwoVariantAblationOnMicroReportsEveryRowAndItsBaselineRepeatsBitForBit() throws Exception {
         PipelineConfig corpus = YamlConfig.parse("""
-                dataset: unused
-                tokenizer: gpt2
-                seq_len: 64
+                data: {dataset: unused, tokenizer: gpt2, seq_len: 64}
                 batch_sequences: 4
                 val_fraction: 0.05
                 parallelism: 2
@@ -75,7 +73,7 @@ class AblationTest {
                 Ablation.Row r = ablation.rows().stream().filter(x -> x.name().equals(expected.getKey()))
                         .findFirst().orElseThrow();
                 assertEquals(expected.getValue().parameters(), r.params(), r.name());
-                assertEquals(Flops.perToken(expected.getValue().model()), r.flopsPerToken(), r.name());
+                assertEquals(Flops.perToken(expected.getValue()), r.flopsPerToken(), r.name());
                 assertEquals(3.0 * r.flopsPerToken() * 4608, r.modelFlops(), 1, r.name());
                 assertEquals(4608, r.tokens());
             }
@@ -93,8 +91,8 @@ class AblationTest {
             }
 
             // the baseline again, on the same topic with the same seed: bit-identical metrics
-            TrainJobConfig again = new TrainJobConfig(plan.run(plan.baseline(), 3), "ablate-micro",
-                    out.resolve("again").toString(), 500, true, 0);
+            TrainJobConfig again = new TrainJobConfig(plan.run(plan.baseline(), 3),
+                    out.resolve("again").toString(), 500, true);
             Results repeated = TrainRunner.awaitResults(TrainRunner.start(again, infra, 0), again);
             List<StepMetrics> twice = MetricsLog.read(out.resolve("again"));
             assertEquals(base.size(), twice.size());

@@ -65,9 +65,7 @@ class BoundedSplitsTest {
 
     PipelineConfig config(String dataset, int parallelism) {
         return YamlConfig.parse("""
-                dataset: %s
-                tokenizer: gpt2
-                seq_len: %d
+                data: {dataset: %s, tokenizer: gpt2, seq_len: %d}
                 batch_sequences: 16
                 packing: concat
                 val_fraction: 0
@@ -105,7 +103,7 @@ class BoundedSplitsTest {
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, 8)) {
             PipelineConfig two = config("p2", 2);
             ObjectNode summary = PipelineRunner.start(new TokenizeJob(two), infra, false, 0).awaitSummary();
-            ObjectNode train = (ObjectNode) summary.get("topics").get(two.contract().topic("train"));
+            ObjectNode train = (ObjectNode) summary.get("topics").get(two.data().topic("train"));
             assertEquals(expected, train.get("sequences").asLong(), summary.toString());
             long splits = 0;
             for (String name : List.of("a-00000.jsonl", "a-00001.jsonl", "b-00000.jsonl")) {
@@ -119,14 +117,14 @@ class BoundedSplitsTest {
             assertTrue(train.get("sampler_peak_state_bytes").asLong() <= bound + 64L * (SEQ_LEN + 1) * 4 * 2,
                     summary.toString());
             System.err.println("bounded splits: " + summary);
-            List<String> reference = Topics.contents(infra.bootstrapServers(), two.contract().topic("train"), meta);
+            List<String> reference = Topics.contents(infra.bootstrapServers(), two.data().topic("train"), meta);
             assertEquals(expected, reference.stream().mapToLong(s -> s.split(",").length).sum());
 
             // stop with a savepoint once a checkpoint has committed something, resume at parallelism 3: the same
             // batches again
             PipelineConfig first = config("resumed", 2);
             var run = PipelineRunner.start(new TokenizeJob(first), infra, false, 0);
-            String topic = first.contract().topic("train");
+            String topic = first.data().topic("train");
             long t0 = System.nanoTime();
             awaitFirstCheckpoint(infra, run.client().getJobID().toString()); // the job takes seconds more
             System.err.printf("first checkpoint after %.1f s; stopping with a savepoint%n", (System.nanoTime() - t0) / 1e9);

@@ -101,9 +101,7 @@ class CorruptShardTest {
         int documents = good.size() + 1 /* bravo0 */ + 3 /* fillers */ + 1 /* last echo */;
 
         PipelineConfig config = YamlConfig.parse("""
-                dataset: corrupt
-                tokenizer: gpt2
-                seq_len: 8
+                data: {dataset: corrupt, tokenizer: gpt2, seq_len: 8}
                 batch_sequences: 4
                 packing: concat
                 val_fraction: 0
@@ -117,11 +115,11 @@ class CorruptShardTest {
             // malformed JSON, empty, missing field, 100 MB, truncated gz
             assertEquals(5, summary.get("rejected_records").asLong(), summary.toString());
             assertEquals(1, summary.get("invalid_utf8_records").asLong(), summary.toString());
-            assertEquals(documents, summary.get("topics").get(config.contract().topic("train")).get("documents").asLong(),
+            assertEquals(documents, summary.get("topics").get(config.data().topic("train")).get("documents").asLong(),
                     summary.toString());
 
             Tokenizer gpt2 = Tokenizers.load("gpt2");
-            var topic = Topics.read(infra.bootstrapServers(), config.contract().topic("train"), BatchMeta.of(gpt2, 8));
+            var topic = Topics.read(infra.bootstrapServers(), config.data().topic("train"), BatchMeta.of(gpt2, 8));
             // In seq_id order (shard, then window) the concat-packed rows are each shard's token stream again.
             java.util.TreeMap<Long, int[]> rows = new java.util.TreeMap<>();
             for (List<TokenBatch> batches : topic.values()) {

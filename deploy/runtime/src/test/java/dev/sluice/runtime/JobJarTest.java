@@ -82,9 +82,7 @@ class JobJarTest {
 
     static String corpus(String dataset) {
         return """
-                dataset: %s
-                tokenizer: gpt2
-                seq_len: 128
+                data: {dataset: %s, tokenizer: gpt2, seq_len: 128}
                 batch_sequences: 16
                 seed: 7
                 val_fraction: 0.05
@@ -115,8 +113,8 @@ class JobJarTest {
         }
         BatchMeta meta = BatchMeta.of(Tokenizers.load("gpt2"), 128);
         for (String split : List.of("train", "val")) {
-            List<TokenBatch> jar = Topics.read(kafka.bootstrapServers(), viaJar.contract().topic(split), meta).get(0);
-            List<TokenBatch> reference = Topics.read(kafka.bootstrapServers(), inProcess.contract().topic(split), meta).get(0);
+            List<TokenBatch> jar = Topics.read(kafka.bootstrapServers(), viaJar.data().topic(split), meta).get(0);
+            List<TokenBatch> reference = Topics.read(kafka.bootstrapServers(), inProcess.data().topic(split), meta).get(0);
             assertTrue(rows(reference).size() > (split.equals("train") ? 100 : 2), split + ": too few rows to compare");
             assertEquals(rows(reference), rows(jar), split + ": the jar's batches differ from the in-process job's");
         }
@@ -167,8 +165,8 @@ class JobJarTest {
         }
         BatchMeta meta = BatchMeta.of(Tokenizers.load("gpt2"), 128);
         for (String split : List.of("train", "val")) {
-            assertEquals(Topics.contents(kafka.bootstrapServers(), inProcess.contract().topic(split), meta),
-                    Topics.contents(kafka.bootstrapServers(), viaJar.contract().topic(split), meta),
+            assertEquals(Topics.contents(kafka.bootstrapServers(), inProcess.data().topic(split), meta),
+                    Topics.contents(kafka.bootstrapServers(), viaJar.data().topic(split), meta),
                     split + ": stopped and resumed from the jar, batch for batch the uninterrupted run's");
         }
     }
@@ -187,8 +185,8 @@ class JobJarTest {
         // The data, and the reference: the micro model trained in-process on it.
         PipelineConfig data = YamlConfig.parse(corpus("micro-data").replace("seq_len: 128", "seq_len: 64"),
                 PipelineConfig.class);
-        TrainJobConfig reference = new TrainJobConfig(Micro.config(), data.dataset(), dir.resolve("in-process")
-                .toString(), 1000, true, 0);
+        TrainJobConfig reference = new TrainJobConfig(Micro.config().withDataset(data.data().dataset()),
+                dir.resolve("in-process").toString(), 1000, true);
         try (Infrastructure infra = Infrastructure.start(kafka.bootstrapServers(), Map.of(), null, 0, 8)) {
             PipelineRunner.start(new TokenizeJob(data), infra, false, 0).awaitSummary();
             TrainRunner.awaitResults(TrainRunner.start(reference, infra, 0), reference);
@@ -204,7 +202,7 @@ class JobJarTest {
             for (String run : List.of("via-jar", "via-jar-again")) {
                 Path out = dir.resolve(run);
                 String jobId = run(withDjl, jar, List.of("train", "--config", Micro.file().toString(), "--dataset",
-                        data.dataset(), "--bootstrap-servers", kafka.bootstrapServers(), "--out", out.toString(),
+                        data.data().dataset(), "--bootstrap-servers", kafka.bootstrapServers(), "--out", out.toString(),
                         "--checkpoint-interval-ms", "1000"));
                 awaitFinished(withDjl, jobId);
                 List<StepMetrics> expected = MetricsLog.read(Path.of(reference.outDir()));

@@ -72,9 +72,7 @@ class LocalClusterFaultTest {
 
     static PipelineConfig corpus(String dataset, int epochs, int seqLen) {
         return YamlConfig.parse("""
-                dataset: %s
-                tokenizer: gpt2
-                seq_len: %d
+                data: {dataset: %s, tokenizer: gpt2, seq_len: %d}
                 batch_sequences: 8
                 val_fraction: 0.05
                 parallelism: 2
@@ -128,25 +126,25 @@ class LocalClusterFaultTest {
         for (String split : List.of("train", "val")) {
             Set<Long> ids = new HashSet<>();
             long rows = 0;
-            for (List<TokenBatch> batches : Topics.read(cluster.bootstrapServers(), c.contract().topic(split), meta).values()) {
+            for (List<TokenBatch> batches : Topics.read(cluster.bootstrapServers(), c.data().topic(split), meta).values()) {
                 for (TokenBatch b : batches) {
                     for (long id : b.seqIds()) {
-                        assertTrue(ids.add(id), "seq_id " + id + " twice in " + c.contract().topic(split));
+                        assertTrue(ids.add(id), "seq_id " + id + " twice in " + c.data().topic(split));
                         rows++;
                     }
                 }
             }
-            assertEquals(summary.get("topics").get(c.contract().topic(split)).get("sequences").asLong(), rows);
-            assertEquals(Topics.contents(cluster.bootstrapServers(), reference.contract().topic(split), meta),
-                    Topics.contents(cluster.bootstrapServers(), c.contract().topic(split), meta),
+            assertEquals(summary.get("topics").get(c.data().topic(split)).get("sequences").asLong(), rows);
+            assertEquals(Topics.contents(cluster.bootstrapServers(), reference.data().topic(split), meta),
+                    Topics.contents(cluster.bootstrapServers(), c.data().topic(split), meta),
                     "the same batches as the uninterrupted run, in the same order");
             System.err.printf("counted: %s holds %d sequences, each seq_id once, batch for batch those of the "
-                    + "uninterrupted run%n", c.contract().topic(split), rows);
+                    + "uninterrupted run%n", c.data().topic(split), rows);
         }
         JsonNode failures = rest("/jobs/" + run.client().getJobID() + "/exceptions").path("exceptionHistory")
                 .path("entries");
         assertTrue(failures.size() >= 1, "the job failed over (and restarted) at least once: " + failures);
-        assertEquals(3, replicas(c.contract().topic("train")));
+        assertEquals(3, replicas(c.data().topic("train")));
     }
 
     static int replicas(String topic) throws Exception {
@@ -173,11 +171,11 @@ class LocalClusterFaultTest {
         PipelineRunner.start(new TokenizeJob(c), infra, true, 5).awaitSummary();
         SpeedrunConfig s = speedrun();
         Path straight = dir.resolve("straight");
-        var reference = new TrainJobConfig(s, c.dataset(), straight.toString(), 300, true, 0);
+        var reference = new TrainJobConfig(s.withDataset(c.data().dataset()), straight.toString(), 300, true);
         TrainRunner.awaitResults(TrainRunner.start(reference, infra, 5), reference);
 
         Path killed = dir.resolve("killed");
-        var job = new TrainJobConfig(s, c.dataset(), killed.toString(), 300, true, 0);
+        var job = new TrainJobConfig(s.withDataset(c.data().dataset()), killed.toString(), 300, true);
         JobClient client = TrainRunner.start(job, infra, 5);
         while (metrics(killed).size() < 20) {
             Thread.sleep(100);
@@ -206,7 +204,7 @@ class LocalClusterFaultTest {
         PipelineRunner.Run pipeline = PipelineRunner.start(new TokenizeJob(c), infra, true, 5);
         awaitCompletedCheckpoint(pipeline.client());
         Path out = dir.resolve("broker");
-        var job = new TrainJobConfig(speedrun(), c.dataset(), out.toString(), 500, false, 0);
+        var job = new TrainJobConfig(speedrun().withDataset(c.data().dataset()), out.toString(), 500, false);
         JobClient trainer = TrainRunner.start(job, infra, 5);
         while (metrics(out).size() < 5) {
             Thread.sleep(100);
@@ -219,7 +217,7 @@ class LocalClusterFaultTest {
             assertEquals(0, summary.get("rejected_records").asInt());
             assertEquals(job.speedrun().schedules().totalTokens(), results.info().totalTokens());
             System.err.printf("counted: pipeline wrote %d train sequences, trainer finished %d steps with one broker down%n",
-                    summary.get("topics").get(c.contract().topic("train")).get("sequences").asLong(), metrics(out).size());
+                    summary.get("topics").get(c.data().topic("train")).get("sequences").asLong(), metrics(out).size());
         } finally {
             cluster.restart("kafka-2");
         }

@@ -11,7 +11,6 @@ import dev.sluice.trainer.Micro;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -45,7 +44,7 @@ class SaslKafkaTest {
             }
             var progress = new ByteArrayOutputStream();
             var runner = new SpeedrunRunner(Micro.config("train_tokens: 4608", "train_tokens: 2304"),
-                    SpeedrunTest.corpus(), List.of("gpt2"), out, 500);
+                    SpeedrunTest.corpus(), out, 500);
             ObjectNode summary;
             try (Infrastructure infra = Infrastructure.start(kafka.saslBootstrapServers(), sasl, null, 0, 8)) {
                 summary = runner.run(infra, new PrintStream(progress, true));

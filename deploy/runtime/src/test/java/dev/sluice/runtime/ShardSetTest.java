@@ -44,9 +44,7 @@ class ShardSetTest {
 
     static PipelineConfig config(String dataset, Path corpus) {
         return YamlConfig.parse("""
-                dataset: %s
-                tokenizer: gpt2
-                seq_len: 128
+                data: {dataset: %s, tokenizer: gpt2, seq_len: 128}
                 batch_sequences: 8
                 val_fraction: 0.05
                 partitions: 2
@@ -60,8 +58,8 @@ class ShardSetTest {
     static List<String> rows(PipelineConfig config) {
         List<String> rows = new ArrayList<>();
         try (var reader = new BatchTopicReader(infra.kafkaClient())) {
-            for (String topic : config.contract().topics()) {
-                for (List<TokenBatch> batches : reader.readAll(topic, config.contract().meta("gpt2")).values()) {
+            for (String topic : config.data().topics()) {
+                for (List<TokenBatch> batches : reader.readAll(topic, config.data().meta("gpt2")).values()) {
                     for (TokenBatch b : batches) {
                         for (int i = 0; i < b.size(); i++) {
                             rows.add(Arrays.toString(b.row(i)));

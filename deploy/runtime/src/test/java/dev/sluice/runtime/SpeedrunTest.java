@@ -44,8 +44,8 @@ class SpeedrunTest {
     @Test
     void anAbOfTwoTokenizersTrainsOneModelEachAndReportsTheirBitsPerByteSideBySide() throws Exception {
         var progress = new ByteArrayOutputStream();
-        var runner = new SpeedrunRunner(Micro.config("train_tokens: 4608", "train_tokens: 6144"), corpus(),
-                List.of("gpt2", "marin"), out, 500);
+        var runner = new SpeedrunRunner(Micro.config("train_tokens: 4608", "train_tokens: 6144",
+                "tokenizer: gpt2", "tokenizer: [gpt2, marin]"), corpus(), out, 500);
         ObjectNode summary;
         try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, 16)) {
             summary = runner.run(infra, new PrintStream(progress, true));

@@ -44,9 +44,7 @@ class TokenizeJobTest {
 
     static PipelineConfig demo(String dataset) {
         return YamlConfig.parse("""
-                dataset: %s
-                tokenizer: gpt2
-                seq_len: 256
+                data: {dataset: %s, tokenizer: gpt2, seq_len: 256}
                 batch_sequences: 16
                 seed: 42
                 val_fraction: 0.05
@@ -74,8 +72,8 @@ class TokenizeJobTest {
         Tokenizer gpt2 = Tokenizers.load("gpt2");
         BatchMeta meta = BatchMeta.of(gpt2, 256);
         for (String split : List.of("train", "val")) {
-            var first = Topics.read(infra.bootstrapServers(), a.contract().topic(split), meta);
-            var second = Topics.read(infra.bootstrapServers(), b.contract().topic(split), meta);
+            var first = Topics.read(infra.bootstrapServers(), a.data().topic(split), meta);
+            var second = Topics.read(infra.bootstrapServers(), b.data().topic(split), meta);
             assertEquals(2, first.size());
             Set<Long> seen = new HashSet<>();
             long rows = 0;
@@ -88,16 +86,16 @@ class TokenizeJobTest {
                     assertArrayEquals(x.get(i).tokens(), y.get(i).tokens(), split + " p" + partition + " batch " + i);
                     assertArrayEquals(x.get(i).sources(), y.get(i).sources());
                     for (long id : x.get(i).seqIds()) {
-                        assertTrue(seen.add(id), "seq_id " + id + " appears twice in " + a.contract().topic(split));
+                        assertTrue(seen.add(id), "seq_id " + id + " appears twice in " + a.data().topic(split));
                     }
                     rows += x.get(i).size();
                 }
             }
-            JsonNode topicSummary = summaryA.get("topics").get(a.contract().topic(split));
+            JsonNode topicSummary = summaryA.get("topics").get(a.data().topic(split));
             assertEquals(topicSummary.get("sequences").asLong(), rows, split + ": summary counts what the topic holds");
             for (String field : List.of("documents", "sequences", "tokens", "batches")) { // peaks depend on timing
-                assertEquals(summaryA.get("topics").get(a.contract().topic(split)).get(field),
-                        summaryB.get("topics").get(b.contract().topic(split)).get(field), field);
+                assertEquals(summaryA.get("topics").get(a.data().topic(split)).get(field),
+                        summaryB.get("topics").get(b.data().topic(split)).get(field), field);
             }
             assertTrue(rows > (split.equals("train") ? 10_000 : 100), split + " rows: " + rows);
         }
@@ -110,8 +108,8 @@ class TokenizeJobTest {
         run(c);
         Tokenizer gpt2 = Tokenizers.load("gpt2");
         BatchMeta meta = BatchMeta.of(gpt2, 256);
-        Set<String> trainStarts = documentStarts(Topics.read(infra.bootstrapServers(), c.contract().topic("train"), meta), gpt2);
-        Set<String> valStarts = documentStarts(Topics.read(infra.bootstrapServers(), c.contract().topic("val"), meta), gpt2);
+        Set<String> trainStarts = documentStarts(Topics.read(infra.bootstrapServers(), c.data().topic("train"), meta), gpt2);
+        Set<String> valStarts = documentStarts(Topics.read(infra.bootstrapServers(), c.data().topic("val"), meta), gpt2);
         List<String> texts = DemoCorpus.texts(Path.of("../../data/corpus"));
         // Some chapters open with the same words; only a start no training document shares can be told apart.
         Set<String> trainDocumentStarts = new HashSet<>();
@@ -173,7 +171,7 @@ class TokenizeJobTest {
 
     @Test
     void twoRunsOfOneDatasetUseTransactionalIdsOfTheirOwn() {
-        String topic = demo("ids").contract().topics().get(0);
+        String topic = demo("ids").data().topics().get(0);
         String a = new TokenizeJob(demo("ids")).transactionalIdPrefix(topic);
         String b = new TokenizeJob(demo("ids")).transactionalIdPrefix(topic);
         assertTrue(a.startsWith("sluice-" + topic + "-") && b.startsWith("sluice-" + topic + "-"), a + " " + b);

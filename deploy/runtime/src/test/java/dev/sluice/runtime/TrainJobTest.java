@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.contract.batch.BatchMeta;
 import dev.sluice.contract.batch.PoisonRecords;
@@ -19,6 +18,7 @@ import dev.sluice.trainer.Micro;
 import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.StepMetrics;
 import dev.sluice.trainer.job.Results;
+import dev.sluice.trainer.job.StepListener;
 import dev.sluice.trainer.job.TrainJob;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.nio.charset.StandardCharsets;
@@ -58,9 +58,7 @@ class TrainJobTest {
     static void writeTopics() throws Exception {
         infra = Infrastructure.start(null, Map.of(), null, 0, 8);
         pipeline = YamlConfig.parse("""
-                dataset: trainjob
-                tokenizer: gpt2
-                seq_len: 64
+                data: {dataset: trainjob, tokenizer: gpt2, seq_len: 64}
                 batch_sequences: 4
                 val_fraction: 0.05
                 parallelism: 2
@@ -75,8 +73,20 @@ class TrainJobTest {
         infra.close();
     }
 
-    TrainJobConfig job(Path dir, int failAt) {
-        return new TrainJobConfig(Micro.config(), pipeline.dataset(), dir.toString(), 150, true, failAt);
+    TrainJobConfig job(Path dir) {
+        return new TrainJobConfig(Micro.config().withDataset(pipeline.data().dataset()), dir.toString(), 150, true);
+    }
+
+    /** Fails the job once, the first time {@code step} steps have ended (a marker file in the run's directory). */
+    record FailOnceAt(int step) implements StepListener {
+        @Override
+        public void stepDone(int stepsDone, Path outDir) throws java.io.IOException {
+            Path marker = outDir.resolve(".injected-failure");
+            if (stepsDone == step && !Files.exists(marker)) {
+                Files.createFile(marker);
+                throw new IllegalStateException("injected failure after step " + stepsDone + " (test)");
+            }
+        }
     }
 
     static List<StepMetrics> metrics(Path dir) throws Exception {
@@ -86,7 +96,7 @@ class TrainJobTest {
     @Test
     void afterAKillAndRestoreTheLossesAndSequencesEqualAnUninterruptedRun() throws Exception {
         Path straightDir = out.resolve("straight");
-        TrainJobConfig straight = job(straightDir, 0);
+        TrainJobConfig straight = job(straightDir);
         Path stateDir = out.resolve("state");
         Results results = TrainRunner.awaitResults(TrainRunner.start(new TrainJob(straight)
                 .stateFiles(stateDir.toUri().toString(), 2), infra, 0), straight);
@@ -112,8 +122,9 @@ class TrainJobTest {
         assertTrue(Files.exists(straightDir.resolve("checkpoint/checkpoint.bin")));
 
         Path failedDir = out.resolve("failed");
-        TrainJobConfig failing = job(failedDir, 7);
-        Results resumedResults = TrainRunner.awaitResults(TrainRunner.start(failing, infra, 2), failing);
+        TrainJobConfig failing = job(failedDir);
+        Results resumedResults = TrainRunner.awaitResults(TrainRunner.start(new TrainJob(failing)
+                .afterEachStep(new FailOnceAt(7)), infra, 2), failing);
         assertTrue(Files.exists(failedDir.resolve(".injected-failure")), "the failure was injected");
         String restores = Files.readString(failedDir.resolve("restores.jsonl"));
         int restoredStep = new ObjectMapper().readTree(restores.lines().findFirst().orElseThrow())
@@ -132,11 +143,11 @@ class TrainJobTest {
 
     @Test
     void onTwoReplicasTheJobTrainsTheSameSequencesToTheSameLosses() throws Exception {
-        TrainJobConfig one = job(out.resolve("one"), 0);
+        TrainJobConfig one = job(out.resolve("one"));
         TrainRunner.awaitResults(TrainRunner.start(one, infra, 0), one);
         SpeedrunConfig twoDevices = Micro.config().withTrain(Map.of("devices", List.of("cpu", "cpu")));
-        TrainJobConfig two = new TrainJobConfig(twoDevices, pipeline.dataset(), out.resolve("two").toString(), 150,
-                true, 0);
+        TrainJobConfig two = new TrainJobConfig(twoDevices.withDataset(pipeline.data().dataset()),
+                out.resolve("two").toString(), 150, true);
         TrainRunner.awaitResults(TrainRunner.start(two, infra, 0), two);
         List<StepMetrics> a = metrics(out.resolve("one"));
         List<StepMetrics> b = metrics(out.resolve("two"));
@@ -152,27 +163,26 @@ class TrainJobTest {
     @Test
     void aTopicWrittenForAnotherSeqLenIsRefusedBeforeTheFirstStep() {
         SpeedrunConfig other = Micro.config("seq_len: 64", "seq_len: 32");
-        var config = new TrainJobConfig(other, pipeline.dataset(), out.toString(), 500,
-                true, 0);
+        var config = new TrainJobConfig(other.withDataset(pipeline.data().dataset()), out.toString(), 500, true);
         var e = assertThrows(IllegalStateException.class, () -> TrainRunner.start(config, infra, 0));
         assertTrue(e.getMessage().contains("seq_len is 64, expected 32"), e.getMessage());
-        var missing = new TrainJobConfig(other, "nothing", out.toString(), 500, true, 0);
+        var missing = new TrainJobConfig(other.withDataset("nothing"), out.toString(), 500, true);
         var m = assertThrows(IllegalStateException.class, () -> TrainRunner.start(missing, infra, 0));
         assertTrue(m.getMessage().contains("does not exist"), m.getMessage());
     }
 
     @Test
     void badRecordsOfEachKindGoToTheDeadLetterTopicAndTrainingReadsOnAsIfTheyWereNotThere() throws Exception {
-        TrainJobConfig clean = job(out.resolve("clean"), 0);
+        TrainJobConfig clean = job(out.resolve("clean"));
         TrainRunner.awaitResults(TrainRunner.start(clean, infra, 0), clean);
-        TrainJobConfig poisoned = new TrainJobConfig(Micro.config(), "poisoned", out.resolve("poisoned").toString(), 150,
-                true, 0);
+        TrainJobConfig poisoned = new TrainJobConfig(Micro.config().withDataset("poisoned"),
+                out.resolve("poisoned").toString(), 150, true);
         Map<String, byte[]> poison;
         List<String> poisonedAt = new ArrayList<>();
         try (var reader = new BatchTopicReader(infra.kafkaClient());
              var producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(),
                      new ByteArraySerializer())) {
-            BatchMeta meta = clean.contract().meta("gpt2");
+            BatchMeta meta = clean.data().meta("gpt2");
             poison = PoisonRecords.of(meta, reader.readAll(clean.trainTopic(), meta).get(0).get(0));
             int partitions = reader.readAll(clean.trainTopic(), meta).size();
             KafkaTopics.prepare(infra.kafkaClient(), List.of(poisoned.trainTopic(), poisoned.valTopic()), partitions,

@@ -40,9 +40,7 @@ class WatchModeTest {
     void newShardsAreReadAsTheyAppearAndMetricsShowInTheWebUi() throws Exception {
         Files.copy(Path.of("../../data/corpus/sotu-00000.jsonl.gz"), dir.resolve("a-00000.jsonl.gz"));
         PipelineConfig config = YamlConfig.parse("""
-                dataset: watch
-                tokenizer: gpt2
-                seq_len: 64
+                data: {dataset: watch, tokenizer: gpt2, seq_len: 64}
                 batch_sequences: 8
                 val_fraction: 0
                 shuffle_buffer: 4
@@ -127,7 +125,7 @@ class WatchModeTest {
                 assertTrue(metricIds(infra.webUrl(), run.client().getJobID().toString(), "pack").stream()
                         .anyMatch(id -> id.endsWith(".sluice.droppedTokens")), "droppedTokens is published");
                 JsonNode batches = sluiceMetric(infra.webUrl(), run.client().getJobID().toString(),
-                        "sample + shuffle + batch → " + config.contract().topic("train"),
+                        "sample + shuffle + batch → " + config.data().topic("train"),
                         "sluice.batchesOut");
                 assertTrue(batches.asDouble() > 0, "batchesOut: " + batches);
             } finally {
@@ -141,7 +139,7 @@ class WatchModeTest {
         long deadline = System.currentTimeMillis() + 90_000;
         while (true) {
             Set<Long> ids = new HashSet<>();
-            for (List<TokenBatch> batches : Topics.read(infra.bootstrapServers(), config.contract().topic("train"), meta).values()) {
+            for (List<TokenBatch> batches : Topics.read(infra.bootstrapServers(), config.data().topic("train"), meta).values()) {
                 for (TokenBatch b : batches) {
                     for (long id : b.seqIds()) {
                         assertTrue(ids.add(id), "seq_id " + id + " twice");

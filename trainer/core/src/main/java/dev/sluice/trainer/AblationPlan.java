@@ -85,7 +85,7 @@ public record AblationPlan(SpeedrunConfig config, Mode mode, List<Feature> featu
                                    Set<Feature> listed) {
         Map<String, Boolean> states = new LinkedHashMap<>();
         listed.forEach(f -> states.put(f.field, f.isOn(model)));
-        return new Variant(name, dir, states, new SpeedrunConfig(config.name(), model, config.train()));
+        return new Variant(name, dir, states, new SpeedrunConfig(config.name(), config.data(), model, config.train()));
     }
 
     /** The baseline, then the variants. */
@@ -112,6 +112,6 @@ public record AblationPlan(SpeedrunConfig config, Mode mode, List<Feature> featu
         // the budget fixed in tokens: a feature that adds parameters must not buy itself more data
         SpeedrunConfig c = variant.config().withTrain(Map.of("seed", seed, "train_tokens", config.trainTokens(),
                 "tokens_per_param", 0));
-        return new SpeedrunConfig(config.name() + "-" + variant.dir() + "-s" + seed, c.model(), c.train());
+        return c.named(config.name() + "-" + variant.dir() + "-s" + seed);
     }
 }

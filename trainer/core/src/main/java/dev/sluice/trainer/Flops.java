@@ -9,9 +9,9 @@ public final class Flops {
 
     private Flops() {}
 
-    public static long perToken(ModelConfig m) {
+    public static long perToken(ModelConfig m, int seqLen) {
         long d = m.dModel();
-        long s = m.seqLen();
+        long s = seqLen;
         long heads = m.nHeads();
         long hd = m.headDim();
         long mlp = 2L * 2 * d * m.mlpDim();
@@ -25,7 +25,12 @@ public final class Flops {
         return m.nLayers() * (mlp + qkv + dense + attention) + lmHead;
     }
 
-    public static double modelFlops(ModelConfig m, long tokens) {
-        return 3.0 * perToken(m) * tokens;
+    /** Of a speedrun: its model at its data block's seq_len. */
+    public static long perToken(SpeedrunConfig c) {
+        return perToken(c.model(), c.seqLen());
+    }
+
+    public static double modelFlops(SpeedrunConfig c, long tokens) {
+        return 3.0 * perToken(c) * tokens;
     }
 }

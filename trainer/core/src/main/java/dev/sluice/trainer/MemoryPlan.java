@@ -1,7 +1,6 @@
 package dev.sluice.trainer;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -30,14 +29,14 @@ public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long we
         Compute compute = !dtype.equals("bfloat16") ? Compute.MASTER
                 : Devices.parse(config.train().device()).isGpu() || Torch.cpuHasFastBfloat16() ? Compute.BFLOAT16
                 : Compute.EMULATED_BFLOAT16;
-        return of(config.model(), micro, dtype.equals("float64") ? 8 : 4, compute);
+        return of(config.model(), config.seqLen(), micro, dtype.equals("float64") ? 8 : 4, compute);
     }
 
-    public static MemoryPlan of(ModelConfig m, int micro, int elementBytes) {
-        return of(m, micro, elementBytes, Compute.MASTER);
+    public static MemoryPlan of(ModelConfig m, int seqLen, int micro, int elementBytes) {
+        return of(m, seqLen, micro, elementBytes, Compute.MASTER);
     }
 
-    public static MemoryPlan of(ModelConfig m, int micro, int elementBytes, Compute compute) {
+    public static MemoryPlan of(ModelConfig m, int seqLen, int micro, int elementBytes, Compute compute) {
         long e = elementBytes;
         long d = m.dModel();
         long v = m.vocabSize();
@@ -46,7 +45,7 @@ public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long we
         long adamParams = 2 * embedding + m.scalarParameters();
         long muonParams = params - adamParams;
 
-        long bt = (long) micro * m.seqLen();
+        long bt = (long) micro * seqLen;
         // per block, saved for backward: the normalised inputs of both sublayers and their residual streams (plus
         // the λ-mixed input), q and k before and after the norm and rotation, v, the heads' output, relu and its
         // square (or GELU's input and output), and one RMS per normalised row
@@ -57,13 +56,13 @@ public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long we
         // outside the blocks: x0, the embedding before its norm, the final norm's output and the soft-cap's scaled
         // input; the causal masks (short and long window) and the rotary table are cached for the run
         long outer = bt * d * (2 + (m.normAfterEmbedding() ? 1 : 0) + (m.logitSoftcap() > 0 ? 1 : 0));
-        long cached = 2L * m.seqLen() * m.seqLen() + (long) m.seqLen() * m.headDim();
+        long cached = 2L * seqLen * seqLen + (long) seqLen * m.headDim();
         long activations = e * (m.nLayers() * (blockD + blockA + blockM + blockRms) + outer + cached);
         // plain: the softmax of each layer's [B, H, T, T] scores is saved, the scaled and masked scores are freed;
         // fused: the kernel saves its output and one float32 log-sum-exp per query row
         long scores = m.attention().equals("plain")
-                ? e * m.nLayers() * micro * m.nHeads() * (long) m.seqLen() * m.seqLen()
-                : m.nLayers() * (e * bt * m.attnDim() + 4L * micro * m.nHeads() * m.seqLen());
+                ? e * m.nLayers() * micro * m.nHeads() * (long) seqLen * seqLen
+                : m.nLayers() * (e * bt * m.attnDim() + 4L * micro * m.nHeads() * seqLen);
         long copies = 0;
         if (compute != Compute.MASTER) {
             // each matmul saves its cast operands instead of the master-precision ones: the weights (hidden

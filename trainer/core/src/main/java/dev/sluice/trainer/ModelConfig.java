@@ -15,7 +15,6 @@ import java.util.Map;
  * @param nHeads attention heads; head_dim = d_model / n_heads unless {@code headDim} is set
  * @param headDim 128 in the reference configs
  * @param mlpRatio MLP hidden = mlp_ratio · d_model (4)
- * @param seqLen tokens per training sequence
  * @param normAfterEmbedding RMSNorm right after the token embedding
  * @param qkNorm RMSNorm on queries and keys (per head) before RoPE
  * @param ropeFraction share of each head's dims that rotate (0.5: half rotate, half stay still)
@@ -36,7 +35,7 @@ import java.util.Map;
  *     [tokens, vocab] logits ({@link LmHeadLoss}); {@code full}: the whole logits through autograd, the reference
  *     path. The same function either way.
  */
-public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, int headDim, int mlpRatio, int seqLen,
+public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, int headDim, int mlpRatio,
                           boolean normAfterEmbedding, boolean qkNorm, double ropeFraction, double ropeBase,
                           double attnScale, boolean reluSquared, boolean residualMix, boolean backout,
                           boolean zeroInit, double logitSoftcap, boolean slidingWindow, String windowPattern,
@@ -54,7 +53,6 @@ public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, in
         require(dModel > 0 && nLayers > 0 && nHeads > 0, "model.d_model/n_layers/n_heads", "must be > 0",
                 dModel + "/" + nLayers + "/" + nHeads);
         require(headDim % 4 == 0, "model.head_dim", "must be a multiple of 4 (RoPE pairs)", headDim);
-        require(seqLen > 0, "model.seq_len", "must be > 0", seqLen);
         require(ropeFraction >= 0 && ropeFraction <= 1, "model.rope_fraction", "must be in [0, 1]", ropeFraction);
         require(attnScale > 0, "model.attn_scale", "must be > 0", attnScale);
         require(logitSoftcap >= 0, "model.logit_softcap", "must be >= 0", logitSoftcap);

@@ -1,19 +1,25 @@
 package dev.sluice.trainer;
 
+import dev.sluice.contract.DataContract;
+import dev.sluice.contract.TokenizerId;
 import dev.sluice.contract.config.YamlConfig;
-import dev.sluice.tokenizer.Tokenizers;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A speedrun: the model and how to train it ({@code configs/speedrun/*.yaml}). Loading fills in the vocabulary
- * from the tokenizer (padded to a multiple of 128) when the model leaves it out.
+ * A speedrun: the data it trains on, the model and how to train it ({@code configs/speedrun/*.yaml}). Loading
+ * fills in the vocabulary from the tokenizer (padded to a multiple of 128) when the model leaves it out.
+ *
+ * @param data the {@code data:} block, the one owner of the dataset, the tokenizer(s) and seq_len: the speedrun's
+ *     TokenizeJob writes these topics and its trainers read them; several tokenizers make an A/B (one trainer each)
  */
-public record SpeedrunConfig(String name, ModelConfig model, TrainConfig train) implements java.io.Serializable {
+public record SpeedrunConfig(String name, DataContract data, ModelConfig model, TrainConfig train)
+        implements java.io.Serializable {
 
     public SpeedrunConfig {
         YamlConfig.require(name != null && !name.isBlank(), "name", "must be set", name);
+        YamlConfig.require(data != null, "data", "must be set: {dataset, tokenizer, seq_len}", null);
         YamlConfig.require(model != null, "model", "must be set", null);
         YamlConfig.require(train != null, "train", "must be set", null);
     }
@@ -30,13 +36,38 @@ public record SpeedrunConfig(String name, ModelConfig model, TrainConfig train) 
         if (model.vocabSize() != 0) {
             return this;
         }
-        return new SpeedrunConfig(name, model.withVocabSize(Tokenizers.load(train.tokenizer()).paddedVocabSize()), train);
+        return new SpeedrunConfig(name, data, model.withVocabSize(tokenizer().load().paddedVocabSize()), train);
+    }
+
+    /** The tokenizer this run trains with (the first of an A/B's). */
+    public TokenizerId tokenizer() {
+        return data.tokenizerId();
+    }
+
+    /** Tokens per training sequence (each row holds seq_len+1), from the data block. */
+    public int seqLen() {
+        return data.seqLen();
     }
 
     /** The same run with another tokenizer: the vocabulary (embedding and lm_head rows) follows it. */
     public SpeedrunConfig withTokenizer(String tokenizer) {
-        return new SpeedrunConfig(name, model.withVocabSize(Tokenizers.load(tokenizer).paddedVocabSize()),
-                withTrain(Map.of("tokenizer", tokenizer)).train);
+        return withTokenizers(List.of(tokenizer));
+    }
+
+    /** An A/B of these tokenizers (or comma-separated lists of them); the vocabulary follows the first. */
+    public SpeedrunConfig withTokenizers(List<String> tokenizers) {
+        DataContract d = data.withTokenizers(tokenizers);
+        return new SpeedrunConfig(name, d, model.withVocabSize(d.tokenizerId().load().paddedVocabSize()), train);
+    }
+
+    /** The same run reading another dataset's topics (the {@code train} command's {@code --dataset}). */
+    public SpeedrunConfig withDataset(String dataset) {
+        return new SpeedrunConfig(name, data.withDataset(dataset), model, train);
+    }
+
+    /** The same data, model and training under another name (an ablation's variant and seed). */
+    public SpeedrunConfig named(String name) {
+        return new SpeedrunConfig(name, data, model, train);
     }
 
     /**
@@ -44,12 +75,12 @@ public record SpeedrunConfig(String name, ModelConfig model, TrainConfig train) 
      * {@code micro_batch}, {@code device}), and checked as a loaded file is.
      */
     public SpeedrunConfig withTrain(Map<String, ?> changes) {
-        return new SpeedrunConfig(name, model, YamlConfig.with(train, changes));
+        return new SpeedrunConfig(name, data, model, YamlConfig.with(train, changes));
     }
 
     /** The same run with some {@code model} fields changed, named as in the YAML (e.g. {@code attention}). */
     public SpeedrunConfig withModel(Map<String, ?> changes) {
-        return new SpeedrunConfig(name, YamlConfig.with(model, changes), train);
+        return new SpeedrunConfig(name, data, YamlConfig.with(model, changes), train);
     }
 
     /**
@@ -74,6 +105,6 @@ public record SpeedrunConfig(String name, ModelConfig model, TrainConfig train) 
     }
 
     public Schedules schedules() {
-        return Schedules.of(train, model.seqLen(), trainTokens());
+        return Schedules.of(train, seqLen(), trainTokens());
     }
 }

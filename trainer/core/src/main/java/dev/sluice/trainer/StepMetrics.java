@@ -29,7 +29,7 @@ public record StepMetrics(int step, double loss, double lr, double lrMultiplier,
 
     /** The step's own figures; the stream's (data wait, seq_ids) and evaluation are added with the withers. */
     public static StepMetrics of(SpeedrunConfig config, Trainer.StepResult r, long tokensSoFar, double seconds) {
-        double flopsPerSecond = 3.0 * Flops.perToken(config.model()) * r.tokens() / seconds;
+        double flopsPerSecond = 3.0 * Flops.perToken(config.model(), config.seqLen()) * r.tokens() / seconds;
         int devices = r.deviceSeconds().size();
         double peak = config.train().peakFlops() * devices;
         double busy = r.deviceSeconds().stream().mapToDouble(Double::doubleValue).sum();

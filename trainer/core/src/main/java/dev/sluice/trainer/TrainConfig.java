@@ -8,7 +8,6 @@ import java.util.List;
  * How to train: tokens, batch-size phases, optimizers and schedules. Every schedule is a pure function of the step
  * ({@link Schedules}).
  *
- * @param tokenizer gpt2, marin or hf:<file>; sets the vocabulary
  * @param tokensPerParam training tokens = tokens_per_param · parameters (2.5 in the seed runs) unless train_tokens
  * @param trainTokens explicit training tokens (0: use tokens_per_param)
  * @param batchSchedule sequences per step in each equal share of the steps, e.g. [8, 16, 24] across thirds
@@ -46,7 +45,7 @@ import java.util.List;
  * @param tf32 float32 matmuls on CUDA in TF32 (default true; libtorch reads it from the process environment,
  *     see {@link Devices#requireTf32})
  */
-public record TrainConfig(String tokenizer, double tokensPerParam, long trainTokens, List<Integer> batchSchedule,
+public record TrainConfig(double tokensPerParam, long trainTokens, List<Integer> batchSchedule,
                           int microBatch, double muonLr, double muonMomentumStart, double muonMomentumEnd,
                           int muonMomentumWarmupSteps, double muonWeightDecay, double muonEps, double adamLr,
                           double embeddingLrMultiplier, double scalarLrMultiplier, double adamBeta1, double adamBeta2,
@@ -57,7 +56,6 @@ public record TrainConfig(String tokenizer, double tokensPerParam, long trainTok
         implements java.io.Serializable {
 
     public TrainConfig {
-        tokenizer = tokenizer == null ? "marin" : tokenizer;
         batchSchedule = batchSchedule == null ? List.of(8, 16, 24) : List.copyOf(batchSchedule);
         devices = devices == null ? List.of() : List.copyOf(devices);
         require(devices.stream().allMatch(d -> Devices.isValidName(d) || d.equals(Devices.ALL_GPUS)),

@@ -118,7 +118,7 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalStateException("loss is " + loss + " at step " + step);
         }
         StepResult r = new StepResult(step, loss, lrMult, momentum, rows.size(), window,
-                (long) rows.size() * config.model().seqLen(), (System.nanoTime() - start) / 1e9,
+                (long) rows.size() * config.seqLen(), (System.nanoTime() - start) / 1e9,
                 (System.nanoTime() - optimizerStart) / 1e9, Arrays.stream(deviceSeconds).boxed().toList());
         step++;
         return r;
@@ -141,7 +141,7 @@ public final class Trainer implements AutoCloseable {
         int micro = config.train().microBatch() > 0 ? config.train().microBatch() : (rows.size() + n - 1) / n;
         List<AttentionSchedule> attention = new ArrayList<>();
         for (int r = 0; r < n; r++) {
-            attention.add(replicas.get(r).schedule(config.model().seqLen(), windows));
+            attention.add(replicas.get(r).schedule(config.seqLen(), windows));
         }
         List<NDArray> losses = new ArrayList<>(); // float64 scalars, one per micro-batch, on their devices
         List<Double> shares = new ArrayList<>();
@@ -232,12 +232,12 @@ public final class Trainer implements AutoCloseable {
         long bytes = 0;
         int[] windows = schedules.longWindowsThrough(Math.min(step, schedules.totalSteps() - 1));
         // at most EVAL_TOKENS per pass: bounds its activations (and under model.loss: full its [tokens, V] logits)
-        int perPass = Math.max(1, Math.min(batchSize, EVAL_TOKENS / config.model().seqLen()));
+        int perPass = Math.max(1, Math.min(batchSize, EVAL_TOKENS / config.seqLen()));
         for (int i = 0; i < rows.size(); i += perPass) {
             List<int[]> chunk = rows.subList(i, Math.min(rows.size(), i + perPass));
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                AttentionSchedule attention = model.schedule(config.model().seqLen(), windows);
+                AttentionSchedule attention = model.schedule(config.seqLen(), windows);
                 NDArray losses = model.tokenLosses(rowsArray(chunk, manager), attention);
                 nats += losses.toType(DataType.FLOAT64, false).sum().getDouble();
             }
@@ -252,7 +252,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     private NDArray rowsArray(List<int[]> rows, NDManager manager) {
-        int width = config.model().seqLen() + 1;
+        int width = config.seqLen() + 1;
         long[] flat = new long[rows.size() * width];
         for (int r = 0; r < rows.size(); r++) {
             int[] row = rows.get(r);

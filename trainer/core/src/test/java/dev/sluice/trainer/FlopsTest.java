@@ -15,7 +15,7 @@ class FlopsTest {
 
     @Test
     void flopsPerTokenOf270mIsLevantersExactly() {
-        assertEquals(422_326_272L, Flops.perToken(load("270m").model()));
+        assertEquals(422_326_272L, Flops.perToken(load("270m")));
     }
 
     @ParameterizedTest
@@ -23,7 +23,7 @@ class FlopsTest {
     void modelFlopsMatchTheSeedRunsWithinTwoPercent(String name, double seed) {
         SpeedrunConfig c = load(name);
         assertEquals(128_256, c.model().vocabSize());
-        double flops = Flops.modelFlops(c.model(), c.trainTokens());
+        double flops = Flops.modelFlops(c, c.trainTokens());
         assertEquals(1.0, flops / seed, 0.02, name + ": " + flops);
     }
 

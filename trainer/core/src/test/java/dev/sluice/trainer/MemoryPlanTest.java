@@ -21,7 +21,7 @@ class MemoryPlanTest {
         assertEquals(4 * params, plan.gradients());
         long adamScratch = (long) TINY.model().vocabSize() * TINY.model().dModel(); // √v + ε of the largest
         assertEquals(4 * (2 * adam + (params - adam) + adamScratch), plan.optimizerState());
-        assertEquals(2 * plan.weights(), MemoryPlan.of(TINY.model(), 1, 8).weights());
+        assertEquals(2 * plan.weights(), MemoryPlan.of(TINY.model(), TINY.seqLen(), 1, 8).weights());
     }
 
     @Test
@@ -40,12 +40,12 @@ class MemoryPlanTest {
         ModelConfig full = YamlConfig.with(TINY.model(), Map.of("loss", "full"));
         long v = TINY.model().vocabSize();
         long chunkRows = LmHeadLoss.CHUNK_ELEMENTS / v;
-        int micro = (int) (4 * chunkRows / TINY.model().seqLen()); // four chunks' worth of tokens
-        long dh = 4L * micro * TINY.model().seqLen() * TINY.model().dModel();
+        int micro = (int) (4 * chunkRows / TINY.seqLen()); // four chunks' worth of tokens
+        long dh = 4L * micro * TINY.seqLen() * TINY.model().dModel();
         long embeddingGradient = 4L * v * TINY.model().dModel();
         assertEquals(2 * 4 * chunkRows * v + dh + embeddingGradient, MemoryPlan.of(TINY, micro).logits(),
                 "two chunk buffers (logits, sigmoid) whatever the batch");
-        assertTrue(MemoryPlan.of(full, micro, 4).logits() > 4 * MemoryPlan.of(TINY, micro).logits());
+        assertTrue(MemoryPlan.of(full, TINY.seqLen(), micro, 4).logits() > 4 * MemoryPlan.of(TINY, micro).logits());
     }
 
     @Test
@@ -76,13 +76,13 @@ class MemoryPlanTest {
     @Test
     void theSoftCapKeepsASecondLogitsSizedTensor() {
         ModelConfig capped = TINY.model();
-        SpeedrunConfig uncapped = new SpeedrunConfig("uncapped", new ModelConfig(
+        SpeedrunConfig uncapped = new SpeedrunConfig("uncapped", TINY.data(), new ModelConfig(
                 capped.vocabSize(), capped.dModel(), capped.nLayers(), capped.nHeads(), capped.headDim(), capped.mlpRatio(),
-                capped.seqLen(), capped.normAfterEmbedding(), capped.qkNorm(), capped.ropeFraction(), capped.ropeBase(),
+                capped.normAfterEmbedding(), capped.qkNorm(), capped.ropeFraction(), capped.ropeBase(),
                 capped.attnScale(), capped.reluSquared(), capped.residualMix(), capped.backout(), capped.zeroInit(), 0,
                 capped.slidingWindow(), capped.windowPattern(), capped.ropeRescale(), capped.attention(),
                 capped.loss()), TINY.train());
-        long btv = 4L * TINY.model().seqLen() * TINY.model().vocabSize();
+        long btv = 4L * TINY.seqLen() * TINY.model().vocabSize();
         assertTrue(capped.logitSoftcap() > 0);
         assertEquals(btv, MemoryPlan.of(TINY, 1).logits() - MemoryPlan.of(uncapped, 1).logits());
         assertEquals(List.of("weights", "gradients", "optimizer state", "activations", "attention scores", "logits",
@@ -94,12 +94,12 @@ class MemoryPlanTest {
     void fusedAttentionSavesRowsNotScoresAndBfloat16SavesItsOperands() {
         ModelConfig fused = TINY.model();
         ModelConfig plain = YamlConfig.with(fused, Map.of("attention", "plain"));
-        long t = fused.seqLen();
-        long plainScores = MemoryPlan.of(plain, 2, 4).attentionScores();
+        int t = TINY.seqLen();
+        long plainScores = MemoryPlan.of(plain, t, 2, 4).attentionScores();
         assertEquals(4L * fused.nLayers() * 2 * fused.nHeads() * t * t, plainScores);
-        assertTrue(MemoryPlan.of(fused, 2, 4).attentionScores() * 2 < plainScores);
-        long bf16 = MemoryPlan.of(fused, 2, 4, MemoryPlan.Compute.BFLOAT16).computeCopies();
-        long emulated = MemoryPlan.of(fused, 2, 4, MemoryPlan.Compute.EMULATED_BFLOAT16).computeCopies();
+        assertTrue(MemoryPlan.of(fused, t, 2, 4).attentionScores() * 2 < plainScores);
+        long bf16 = MemoryPlan.of(fused, t, 2, 4, MemoryPlan.Compute.BFLOAT16).computeCopies();
+        long emulated = MemoryPlan.of(fused, t, 2, 4, MemoryPlan.Compute.EMULATED_BFLOAT16).computeCopies();
         // every cast matrix weight is held twice as wide when emulated (float32 instead of bf16), and more
         long castWeights = fused.matrixParameters() - (long) fused.vocabSize() * fused.dModel(); // wte is not cast
         assertTrue(bf16 > 0 && emulated - bf16 >= 2 * castWeights, bf16 + " / " + emulated);

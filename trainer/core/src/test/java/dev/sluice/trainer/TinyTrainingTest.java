@@ -63,8 +63,8 @@ class TinyTrainingTest {
             (i % 40 == 0 ? val : train).add(docs.get(i));
         }
         SpeedrunConfig tiny = SpeedrunConfig.load(Path.of("../../configs/speedrun/tiny.yaml"));
-        SpeedrunConfig config = new SpeedrunConfig(tiny.name(), tiny.model(), withTokens(tiny.train(), 40 * 8 * 256));
-        int seqLen = config.model().seqLen();
+        SpeedrunConfig config = new SpeedrunConfig(tiny.name(), tiny.data(), tiny.model(), withTokens(tiny.train(), 40 * 8 * 256));
+        int seqLen = config.seqLen();
         List<int[]> trainRows = TextRows.of(gpt2, train.subList(0, 600), seqLen);
         List<int[]> valRows = TextRows.of(gpt2, val, seqLen).subList(0, 32);
 

@@ -42,12 +42,12 @@ public record Results(List<Run> runs) {
     static Results of(TrainJobConfig job, Trainer trainer, Trainer.EvalResult eval, double trainingSeconds) {
         var c = job.speedrun();
         long tokens = trainer.schedules().tokensBefore(trainer.step());
-        double modelFlops = Flops.modelFlops(c.model(), tokens);
+        double modelFlops = Flops.modelFlops(c, tokens);
         // Marin's definition: the hardware's capacity over the training time, every device of the trainer counted
         double hardwareFlops = trainingSeconds * trainer.devices().size() * c.train().peakFlops();
         return new Results(List.of(new Run(new RunInfo(JSON.valueToTree(c.model()), JSON.valueToTree(c.train()),
-                c.name(), job.trainTopic(), c.train().tokenizer(), c.parameters(), trainer.step(), tokens,
-                Flops.perToken(c.model()), modelFlops, hardwareFlops, trainingSeconds, c.train().device(),
+                c.name(), job.trainTopic(), c.tokenizer().spec(), c.parameters(), trainer.step(), tokens,
+                Flops.perToken(c), modelFlops, hardwareFlops, trainingSeconds, c.train().device(),
                 eval == null ? null : eval.bitsPerByte(), eval == null ? null : eval.loss(),
                 eval == null ? null : eval.tokens(), eval == null ? null : eval.bytes()))));
     }

@@ -32,10 +32,11 @@ public final class TrainJob {
     private final BatchMeta meta;
     private String stateDir;
     private int stateFilesRetained = 2;
+    private StepListener listener = StepListener.NONE;
 
     public TrainJob(TrainJobConfig config) {
         this.config = config;
-        this.meta = config.contract().meta(config.speedrun().train().tokenizer());
+        this.meta = config.data().meta(config.data().tokenizer());
     }
 
     /** Checks the train topic's declared tokenizer and seq_len against ours; a clear error before any step. */
@@ -56,6 +57,12 @@ public final class TrainJob {
         }
         this.stateDir = dir;
         this.stateFilesRetained = retained;
+        return this;
+    }
+
+    /** Told after each step inside the job (tests fail a job at a chosen step with it). */
+    public TrainJob afterEachStep(StepListener listener) {
+        this.listener = listener;
         return this;
     }
 
@@ -103,7 +110,7 @@ public final class TrainJob {
                         .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE).build())
                 .setParallelism(1).name("dead letters: " + DeadLetterSerializer.topicOf(config.trainTopic()))
                 .uid("dead-letters");
-        batches.process(new TrainerFunction(config, kafka, stateDir(env), stateFilesRetained)).returns(Types.STRING)
+        batches.process(new TrainerFunction(config, kafka, stateDir(env), stateFilesRetained, listener)).returns(Types.STRING)
                 .setParallelism(1).name("trainer: " + config.speedrun().name()).uid("trainer")
                 .sinkTo(new DiscardingSink<>()).setParallelism(1).name("step log");
     }

@@ -2,7 +2,6 @@ package dev.sluice.trainer.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.contract.batch.TokenBatch;
-import dev.sluice.tokenizer.Tokenizers;
 import dev.sluice.trainer.Checkpoint;
 import dev.sluice.trainer.MetricsLog;
 import dev.sluice.trainer.SpeedrunConfig;
@@ -48,6 +47,7 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
     private final Properties kafka;
     private final String stateDir;
     private final int stateFilesRetained;
+    private final StepListener listener;
 
     private transient Trainer trainer;
     private transient PendingRows pending;
@@ -65,7 +65,9 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
      * @param stateDir where model and optimizer state go at each checkpoint (a Flink FileSystem URI)
      * @param stateFilesRetained how many completed checkpoints' state files to keep
      */
-    public TrainerFunction(TrainJobConfig job, Properties kafka, String stateDir, int stateFilesRetained) {
+    public TrainerFunction(TrainJobConfig job, Properties kafka, String stateDir, int stateFilesRetained,
+                           StepListener listener) {
+        this.listener = listener;
         this.job = job;
         this.kafka = kafka;
         this.stateDir = stateDir;
@@ -82,7 +84,7 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
 
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
-        trainer = new Trainer(speedrun(), Tokenizers.load(speedrun().train().tokenizer()));
+        trainer = new Trainer(speedrun(), speedrun().tokenizer().load());
         pending = new PendingRows();
         clock = new StepClock();
         metrics = new MetricsLog(outDir(), 0);
@@ -146,7 +148,7 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
 
     @Override
     public void open(OpenContext context) throws Exception {
-        evalRows = new EvalRows(kafka, job.valTopic(), job.contract().meta(speedrun().train().tokenizer()),
+        evalRows = new EvalRows(kafka, job.valTopic(), job.data().meta(job.data().tokenizer()),
                 speedrun().train().evalSequences());
         evalRows.get();
         gauges = new TrainerGauges(getRuntimeContext().getMetricGroup(), () -> trainer.step(), trainer.devices());
@@ -184,19 +186,8 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
         metrics.append(m);
         gauges.stepped(m);
         clock.skip();
-        injectFailureOnce(r.step() + 1);
+        listener.stepDone(r.step() + 1, outDir());
         return m;
-    }
-
-    /** Fault injection for tests ({@code failOnceAtStep}): the first time this step ends, in this output dir. */
-    private void injectFailureOnce(int stepsDone) throws IOException {
-        if (job.failOnceAtStep() > 0 && stepsDone == job.failOnceAtStep()) {
-            Path marker = outDir().resolve(".injected-failure");
-            if (!Files.exists(marker)) {
-                Files.createFile(marker);
-                throw new IllegalStateException("injected failure after step " + stepsDone + " (test)");
-            }
-        }
     }
 
     private void finish() throws IOException {

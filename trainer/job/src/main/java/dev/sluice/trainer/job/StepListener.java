@@ -1,0 +1,18 @@
+package dev.sluice.trainer.job;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Path;
+
+/**
+ * Told by the trainer operator after each whole step, inside the job (so it must be serializable). Tests use it to
+ * fail a job at a chosen step and prove that the restore resumes the same run.
+ */
+@FunctionalInterface
+public interface StepListener extends Serializable {
+
+    StepListener NONE = (stepsDone, outDir) -> { };
+
+    /** {@code stepsDone} steps have ended; an exception fails the job as any operator failure does. */
+    void stepDone(int stepsDone, Path outDir) throws IOException;
+}
