@@ -57,18 +57,87 @@ final class MixtureBatchFunction extends ProcessFunction<PackedSequence, TokenBa
     private transient LongMaximum peakStateBytes;
     private transient long lastStateBytes;
 
-    MixtureBatchFunction(String split, String topic, BatchMeta meta, int batchSequences, List<String> sources,
-                         double[][] clock, long seed, int shuffleBuffer, boolean bounded, String shardSet) {
-        this.split = split;
-        this.topic = topic;
-        this.meta = meta;
-        this.batchSequences = batchSequences;
-        this.sources = List.copyOf(sources);
-        this.clock = clock.clone();
-        this.seed = seed;
-        this.shuffleBuffer = shuffleBuffer;
-        this.bounded = bounded;
-        this.shardSet = shardSet;
+    private MixtureBatchFunction(Builder b) {
+        this.split = java.util.Objects.requireNonNull(b.split, "split");
+        this.topic = java.util.Objects.requireNonNull(b.topic, "topic");
+        this.meta = java.util.Objects.requireNonNull(b.meta, "meta");
+        this.batchSequences = b.batchSequences;
+        this.sources = List.copyOf(b.sources);
+        this.clock = b.clock.clone();
+        this.seed = b.seed;
+        this.shuffleBuffer = b.shuffleBuffer;
+        this.bounded = b.bounded;
+        this.shardSet = java.util.Objects.requireNonNull(b.shardSet, "shardSet");
+        if (batchSequences < 1 || shuffleBuffer < 1) {
+            throw new IllegalArgumentException("batchSequences and shuffleBuffer must be >= 1");
+        }
+    }
+
+    static Builder builder() {
+        return new Builder();
+    }
+
+    /** One topic's sampler: where it writes, what it mixes, and how it shuffles. */
+    static final class Builder {
+        private String split;
+        private String topic;
+        private BatchMeta meta;
+        private int batchSequences;
+        private List<String> sources = List.of();
+        private double[][] clock = new double[0][];
+        private long seed;
+        private int shuffleBuffer;
+        private boolean bounded;
+        private String shardSet;
+
+        /** {@code train} or {@code val}, the topic written, and the metadata every batch declares. */
+        Builder writes(String split, String topic, BatchMeta meta) {
+            this.split = split;
+            this.topic = topic;
+            this.meta = meta;
+            return this;
+        }
+
+        /** Sequences per Arrow RecordBatch (one Kafka record). */
+        Builder batchSequences(int n) {
+            this.batchSequences = n;
+            return this;
+        }
+
+        /** The sources' names, in the order the mixture accounts them. */
+        Builder sources(List<String> sources) {
+            this.sources = sources;
+            return this;
+        }
+
+        /** For each split ordinal of a bounded run, {start, span} on the mixture clock; empty when watching. */
+        Builder clock(double[][] clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        /** The shuffle's seed and the sequences its buffer holds. */
+        Builder shuffle(long seed, int buffer) {
+            this.seed = seed;
+            this.shuffleBuffer = buffer;
+            return this;
+        }
+
+        /** Whether the run ends (bounded: flush at end of input). */
+        Builder bounded(boolean bounded) {
+            this.bounded = bounded;
+            return this;
+        }
+
+        /** The identity of the shard set, checked at restore ({@link SamplerIdentity}). */
+        Builder shardSet(String shardSet) {
+            this.shardSet = shardSet;
+            return this;
+        }
+
+        MixtureBatchFunction build() {
+            return new MixtureBatchFunction(this);
+        }
     }
 
     @Override

@@ -24,6 +24,7 @@ import java.util.Map;
  * @param parallelism tasks that read and tokenize shards
  * @param epochs passes over the corpus in bounded mode
  * @param watchIntervalMs when above 0, run unbounded: watch the corpus directories for new shards this often
+ *     (0, the default: bounded)
  * @param checkpointIntervalMs Flink checkpoint interval; Kafka transactions commit at each checkpoint
  * @param maxDocumentBytes larger documents are rejected (counted and logged), not tokenized
  * @param splitBytes uncompressed JSON-lines and Parquet shards are read in byte ranges of this size (the unit the
@@ -31,23 +32,25 @@ import java.util.Map;
  * @param sources the corpus sources and their mixture weights
  * @param kafka the Kafka cluster to write to; absent means the embedded broker
  */
-public record PipelineConfig(DataContract data, int batchSequences, String packing, long seed, double valFraction, int shuffleBuffer, int partitions, int parallelism,
-                             int epochs, long watchIntervalMs, long checkpointIntervalMs, int maxDocumentBytes,
-                             long splitBytes, List<Source> sources, Kafka kafka) {
+public record PipelineConfig(DataContract data, Integer batchSequences, String packing, long seed, double valFraction,
+                             Integer shuffleBuffer, Integer partitions, Integer parallelism, Integer epochs,
+                             long watchIntervalMs, Long checkpointIntervalMs, Integer maxDocumentBytes, Long splitBytes,
+                             List<Source> sources, Kafka kafka) {
 
     /** The largest max_document_bytes: one document is one Java array, and line buffers grow by doubling. */
     public static final int MAX_DOCUMENT_BYTES = 1 << 30;
 
     public PipelineConfig {
-        batchSequences = batchSequences == 0 ? 64 : batchSequences;
+        // a field left out takes its default; a value given is checked as given (0 is refused, not a default)
+        batchSequences = batchSequences == null ? 64 : batchSequences;
         packing = packing == null ? "bos_aligned" : packing;
-        shuffleBuffer = shuffleBuffer == 0 ? 1024 : shuffleBuffer;
-        partitions = partitions == 0 ? 1 : partitions;
-        parallelism = parallelism == 0 ? 2 : parallelism;
-        epochs = epochs == 0 ? 1 : epochs;
-        checkpointIntervalMs = checkpointIntervalMs == 0 ? 2000 : checkpointIntervalMs;
-        maxDocumentBytes = maxDocumentBytes == 0 ? 16 << 20 : maxDocumentBytes;
-        splitBytes = splitBytes == 0 ? 64L << 20 : splitBytes;
+        shuffleBuffer = shuffleBuffer == null ? 1024 : shuffleBuffer;
+        partitions = partitions == null ? 1 : partitions;
+        parallelism = parallelism == null ? 2 : parallelism;
+        epochs = epochs == null ? 1 : epochs;
+        checkpointIntervalMs = checkpointIntervalMs == null ? 2000 : checkpointIntervalMs;
+        maxDocumentBytes = maxDocumentBytes == null ? 16 << 20 : maxDocumentBytes;
+        splitBytes = splitBytes == null ? 64L << 20 : splitBytes;
         kafka = kafka == null ? new Kafka(null, Map.of()) : kafka;
         require(batchSequences > 0, "batch_sequences", "must be > 0", batchSequences);
         require(packing.equals("bos_aligned") || packing.equals("concat"), "packing", "must be bos_aligned or concat",

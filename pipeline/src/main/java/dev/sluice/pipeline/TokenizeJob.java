@@ -177,8 +177,10 @@ public final class TokenizeJob {
                         .filter(s -> s.split().equals(split)).setParallelism(config.parallelism())
                         .name("split " + split)
                         .partitionCustom((ordinal, n) -> ordinal % n, PackedSequence::shardOrdinal)
-                        .process(new MixtureBatchFunction(split, topic, meta, config.batchSequences(), sourceNames,
-                                clock, config.seed(), config.shuffleBuffer(), bounded, shardSet()))
+                        .process(MixtureBatchFunction.builder().writes(split, topic, meta)
+                                .batchSequences(config.batchSequences()).sources(sourceNames).clock(clock)
+                                .shuffle(config.seed(), config.shuffleBuffer()).bounded(bounded).shardSet(shardSet())
+                                .build())
                         .returns(TypeInformation.of(TokenBatch.class))
                         .setParallelism(config.partitions())
                         .name("sample + shuffle + batch → " + topic).uid("batch-" + split + tag);

@@ -25,7 +25,8 @@ class MixtureBatchRestoreTest {
     static OneInputStreamOperatorTestHarness<PackedSequence, TokenBatch> harness(BatchMeta meta, String shards,
                                                                                  int partitions, int partition)
             throws Exception {
-        var function = new MixtureBatchFunction("train", "t", meta, 2, List.of("a"), CLOCK, 7, 4, true, shards);
+        var function = MixtureBatchFunction.builder().writes("train", "t", meta).batchSequences(2)
+                .sources(List.of("a")).clock(CLOCK).shuffle(7, 4).bounded(true).shardSet(shards).build();
         return new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(function), 8, partitions, partition);
     }
 

@@ -78,6 +78,8 @@ class PipelineConfigTest {
         assertRefused("sources: [{name: a, paths: [x], weight: -1}]\n", "sources[a].weight must be >= 0");
         assertRefused("sources: [{name: a, paths: [x], weight: 0}]\n", "must have a source of weight > 0");
         assertRefused("split_bytes: 100\n" + one, "split_bytes must be at least 65536");
+        assertRefused("batch_sequences: 0\n" + one, "batch_sequences must be > 0 (got 0)"); // not a default
+        assertRefused("parallelism: 0\n" + one, "parallelism must be > 0 (got 0)");
         assertRefused("data: {dataset: d, tokenizer: gpt2, seq_len: many}\n" + one, "seq_len");
         assertRefused("max_document_bytes: 2147483647\n" + one, "max_document_bytes must be in [1, 1073741824]");
     }

@@ -59,6 +59,10 @@ public record DataContract(String dataset, @JsonProperty("tokenizer") List<Strin
         return new DataContract(dataset, tokenizers, seqLen);
     }
 
+    public DataContract withSeqLen(int seqLen) {
+        return new DataContract(dataset, tokenizers, seqLen);
+    }
+
     public DataContract withDataset(String dataset) {
         return new DataContract(dataset, tokenizers, seqLen);
     }

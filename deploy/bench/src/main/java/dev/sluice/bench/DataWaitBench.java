@@ -26,7 +26,7 @@ public final class DataWaitBench {
         SpeedrunConfig c = SpeedrunConfig.load(Speedruns.resolve(configPath));
         PipelineConfig data = PipelineConfig.load(SluiceHome.dir().resolve("configs/pipeline-demo.yaml"));
         Path out = Files.createTempDirectory("sluice-datawait-");
-        try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, 12)) {
+        try (Infrastructure infra = Infrastructure.builder().slots(12).start()) {
             new SpeedrunRunner(c, data, out, 20_000).run(infra, System.err);
         }
         List<StepMetrics> metrics = MetricsLog.read(out);

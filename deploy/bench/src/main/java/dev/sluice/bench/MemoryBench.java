@@ -123,9 +123,12 @@ public final class MemoryBench {
      * pages of their own (10 MB of {@code micro}'s measured peak until they were warmed here).
      */
     private static void warmUpTrainer(SpeedrunConfig c, dev.sluice.tokenizer.Tokenizer tokenizer) {
-        SpeedrunConfig small = c.withModel(Map.of("vocab_size", 128, "d_model", 16, "n_layers", 1, "n_heads", 2,
-                "head_dim", 8, "seq_len", 8)).withTrain(Map.of("batch_schedule", List.of(1), "micro_batch", 0,
-                "devices", List.of(), "tokens_per_param", 0, "train_tokens", 80, "window_start", 8, "window_block", 8));
+        Map<String, Object> train = new java.util.HashMap<>(Map.of("batch_schedule", List.of(1), "devices", List.of(),
+                "window_start", 8, "window_block", 8));
+        train.put("micro_batch", null);
+        SpeedrunConfig small = new SpeedrunConfig(c.name(), c.data().withSeqLen(8), c.model(), c.train())
+                .withModel(Map.of("vocab_size", 128, "d_model", 16, "n_layers", 1, "n_heads", 2, "head_dim", 8))
+                .withTrainTokens(80, train);
         try (Trainer t = new Trainer(small, tokenizer)) {
             t.step(List.of(new SplittableRandom(2).ints(9, 0, 128).toArray()));
         }

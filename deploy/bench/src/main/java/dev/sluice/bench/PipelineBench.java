@@ -46,7 +46,7 @@ public final class PipelineBench {
         Run flinkRun = null;
         Run produceRun;
         double readBeside;
-        try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, parallelism + 2)) {
+        try (Infrastructure infra = Infrastructure.builder().slots(parallelism + 2).start()) {
             ReferenceRates.readTokenizeAndProduce(tok, shards, parallelism, 10, infra.kafkaClient()); // warm-up
             produceRun = kafkaReference(tok, shards, parallelism, infra).printed("before the jobs");
             // The warm-up jobs let the JIT settle (the MiniCluster runs in this JVM), as the references' warm-ups do.

@@ -83,7 +83,7 @@ public final class ShardBench {
     public static void main(String[] args) throws Exception {
         PipelineConfig config = YamlConfig.load(Path.of(args[0]), PipelineConfig.class);
         ObjectNode summary;
-        try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, config.parallelism() + 3)) {
+        try (Infrastructure infra = Infrastructure.builder().slots(config.parallelism() + 3).start()) {
             summary = PipelineRunner.start(new TokenizeJob(config), infra, false, 0).awaitSummary();
         }
         ObjectNode out = JSON.createObjectNode();

@@ -38,13 +38,13 @@ public final class TrainerBench {
 
     /** What to measure: configs × allocators × attentions × dtypes. */
     public record Plan(List<Path> configs, List<String> allocators, List<String> losses, List<String> attentions,
-                       List<String> dtypes, int steps, int batch, int microBatch) {}
+                       List<String> dtypes, int steps, Integer batch, Integer microBatch) {}
 
     private TrainerBench() {}
 
     /**
-     * {@code batch} 0: the config's first phase, at most {@value #DEFAULT_TOKENS} tokens; {@code microBatch} -1: the
-     * config's. The run is always on the CPU here.
+     * {@code batch} null: the config's first phase, at most {@value #DEFAULT_TOKENS} tokens; {@code microBatch} null:
+     * the config's. The run is always on the CPU here.
      */
     public static int run(Plan plan) throws IOException, InterruptedException {
         List<Allocator> allocators = plan.allocators().stream().map(Allocator::parse).flatMap(List::stream).toList();
@@ -90,7 +90,7 @@ public final class TrainerBench {
         try {
             ChildJvm.run(TrainerBench.class, List.of("-Xmx2g"), v.allocator().environment(System.getenv()),
                     config.toString(), v.attention(), v.dtype(), Integer.toString(plan.steps()),
-                    Integer.toString(plan.batch()), Integer.toString(plan.microBatch()), out.toString(), v.loss());
+                    orConfig(plan.batch()), orConfig(plan.microBatch()), out.toString(), v.loss());
             ObjectNode r = (ObjectNode) JSON.readTree(out.toFile());
             r.put("allocator", v.allocator().label());
             return r;
@@ -130,15 +130,22 @@ public final class TrainerBench {
         }
     }
 
+    /** A child's argument: the number, or {@code config} for the config's own. */
+    private static String orConfig(Integer value) {
+        return value == null ? "config" : value.toString();
+    }
+
     /** The child: {@code CONFIG ATTENTION DTYPE STEPS BATCH MICRO OUT LOSS}; writes one variant's figures as JSON. */
     public static void main(String[] args) throws IOException {
         SpeedrunConfig loaded = SpeedrunConfig.load(Speedruns.resolve(Path.of(args[0])));
         int steps = Integer.parseInt(args[3]);
-        int batch = Integer.parseInt(args[4]) > 0 ? Integer.parseInt(args[4]) : Math.max(1,
+        int batch = !args[4].equals("config") ? Integer.parseInt(args[4]) : Math.max(1,
                 Math.min(loaded.train().batchSchedule().get(0), DEFAULT_TOKENS / loaded.seqLen()));
-        int micro = Integer.parseInt(args[5]) >= 0 ? Integer.parseInt(args[5]) : loaded.train().microBatch();
-        SpeedrunConfig c = loaded.withModel(Map.of("attention", args[1], "loss", args[7])).withTrain(Map.of("dtype", args[2],
-                "batch_schedule", List.of(batch), "micro_batch", micro, "device", "cpu"));
+        Integer micro = !args[5].equals("config") ? Integer.valueOf(args[5]) : loaded.train().microBatch();
+        Map<String, Object> train = new java.util.HashMap<>(Map.of("dtype", args[2], "batch_schedule", List.of(batch),
+                "device", "cpu"));
+        train.put("micro_batch", micro); // null: the whole step in one pass
+        SpeedrunConfig c = loaded.withModel(Map.of("attention", args[1], "loss", args[7])).withTrain(train);
         int seqLen = c.seqLen();
         SplittableRandom random = new SplittableRandom(1);
         List<int[]> rows = new ArrayList<>();
@@ -173,7 +180,7 @@ public final class TrainerBench {
         r.put("dtype", args[2]);
         r.put("bfloat16_matmuls", args[2].equals("bfloat16") ? (nativeBfloat16 ? "native" : "emulated") : "none");
         r.put("sequences", batch);
-        r.put("micro_batch", micro > 0 ? Math.min(micro, batch) : batch);
+        r.put("micro_batch", micro != null ? Math.min(micro, batch) : batch);
         r.put("seq_len", seqLen);
         r.put("step_seconds", best.seconds());
         // the median step: an allocator's cost (fresh pages to fault in) shows in every step, not in the best one

@@ -48,7 +48,7 @@ class FlinkReferenceTest {
         int epochs = 8;
         long expected = (long) epochs * stream.length;
 
-        try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, 2)) {
+        try (Infrastructure infra = Infrastructure.builder().slots(2).start()) {
             var job = new TokenizeJob(PipelineBench.config("gpt2", dir, epochs, 1));
             var rate = FlinkReference.run(job, infra);
             assertEquals(expected, rate.tokens(), "every document of every epoch");

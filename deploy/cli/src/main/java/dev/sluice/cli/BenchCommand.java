@@ -110,7 +110,7 @@ final class BenchCommand {
             String allocator = allocators != null ? allocators
                     : System.getenv().getOrDefault("SLUICE_MALLOC", "system");
             return TrainerBench.run(new TrainerBench.Plan(configs(config, "tiny", "150m"), List.of(allocator), losses,
-                    attentions, dtypes, steps, batch == null ? 0 : batch, microBatch == null ? -1 : microBatch));
+                    attentions, dtypes, steps, batch, microBatch));
         }
     }
 

@@ -25,7 +25,7 @@ final class InfraOptions {
 
     /** Connects to what is given and embeds what is not (a null {@code bootstrapServers}: the embedded broker). */
     Infrastructure start(String bootstrapServers, Map<String, String> kafkaProperties, int slots) {
-        return Infrastructure.start(bootstrapServers, kafkaProperties, jobManager, webPort, slots, allowSubmit)
-                .checkpointDir(checkpointDir);
+        return Infrastructure.builder().kafka(bootstrapServers).kafkaProperties(kafkaProperties).jobManager(jobManager)
+                .webPort(webPort).slots(slots).allowSubmit(allowSubmit).start().checkpointDir(checkpointDir);
     }
 }

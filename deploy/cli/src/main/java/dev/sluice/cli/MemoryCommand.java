@@ -24,9 +24,9 @@ final class MemoryCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "plan for this tokenizer's vocabulary instead of the config's")
     String tokenizer;
 
-    @Option(names = "--micro-batch", defaultValue = "0",
-            description = "sequences per forward/backward pass (0: the config's micro_batch, else its largest batch)")
-    int microBatch;
+    @Option(names = "--micro-batch",
+            description = "sequences per forward/backward pass (default: the config's micro_batch, else its largest batch)")
+    Integer microBatch;
 
     @Option(names = "--device-memory",
             description = "memory to fit in, e.g. 80g (default: the config's device here: this host's available memory for cpu, "
@@ -38,7 +38,7 @@ final class MemoryCommand implements Callable<Integer> {
         SpeedrunConfig loaded = SpeedrunConfig.load(Speedruns.resolve(config));
         SpeedrunConfig c = tokenizer != null ? loaded.withTokenizer(tokenizer) : loaded;
         int largest = MemoryPlan.largestPass(c.train());
-        int micro = microBatch > 0 ? microBatch : c.train().microBatch() > 0 ? c.train().microBatch() : largest;
+        int micro = microBatch != null ? microBatch : c.train().microBatch() != null ? c.train().microBatch() : largest;
         long budget = budget(c);
         MemoryPlan plan = MemoryPlan.of(c, micro);
         System.out.printf(Locale.ROOT, "%s: %,d parameters, %s, micro-batch %d x %d tokens, vocabulary %,d%n", c.name(),

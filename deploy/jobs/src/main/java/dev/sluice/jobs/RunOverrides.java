@@ -53,7 +53,7 @@ public final class RunOverrides {
             }
             long perRound = (long) c.seqLen() * schedule.stream().mapToInt(Integer::intValue).sum();
             long rounds = (maxSteps + schedule.size() - 1) / schedule.size();
-            train.put("tokens_per_param", 0);
+            train.put("tokens_per_param", null); // the smoke run's budget is in tokens
             train.put("train_tokens", rounds * perRound);
             train.put("eval_every", 0);
         }

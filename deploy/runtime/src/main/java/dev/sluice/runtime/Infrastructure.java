@@ -37,19 +37,69 @@ public final class Infrastructure implements AutoCloseable {
     }
 
     /**
-     * Connects to what is given and embeds what is not.
-     *
-     * @param bootstrapServers an existing Kafka, or null for the embedded broker
-     * @param jobManager {@code host:port} of an existing Flink cluster's REST endpoint, or null for the MiniCluster
-     * @param webPort the MiniCluster's Web UI port (0: any free port)
+     * Connects to what is given and embeds what is not, as Flink's {@code KafkaSource.builder()} reads:
+     * {@code Infrastructure.builder().kafka("host:9092").slots(8).start()}.
      */
-    public static Infrastructure start(String bootstrapServers, Map<String, String> kafkaProperties, String jobManager,
-                                       int webPort, int slots) {
-        return start(bootstrapServers, kafkaProperties, jobManager, webPort, slots, false);
+    public static Builder builder() {
+        return new Builder();
     }
 
-    /** As above; {@code allowSubmit} lets the embedded Web UI accept jar uploads (off: any local user could run code). */
-    public static Infrastructure start(String bootstrapServers, Map<String, String> kafkaProperties, String jobManager,
+    /** What to connect to; anything not given is embedded in this JVM. */
+    public static final class Builder {
+        private String bootstrapServers;
+        private Map<String, String> kafkaProperties = Map.of();
+        private String jobManager;
+        private int webPort = EmbeddedFlink.ANY_FREE_PORT;
+        private int slots = 8;
+        private boolean allowSubmit;
+
+        private Builder() {}
+
+        /** An existing Kafka cluster ({@code host:port,...}); not given (or null): the embedded broker. */
+        public Builder kafka(String bootstrapServers) {
+            this.bootstrapServers = bootstrapServers;
+            return this;
+        }
+
+        /** Passed to every Kafka client (security.protocol, sasl.*, ssl.*). */
+        public Builder kafkaProperties(Map<String, String> properties) {
+            this.kafkaProperties = Map.copyOf(properties);
+            return this;
+        }
+
+        /** {@code host:port} of an existing Flink cluster's REST endpoint; not given (or null): the MiniCluster. */
+        public Builder jobManager(String hostPort) {
+            this.jobManager = hostPort;
+            return this;
+        }
+
+        /** The MiniCluster's Web UI port (default: any free port). */
+        public Builder webPort(int port) {
+            this.webPort = port;
+            return this;
+        }
+
+        /** The MiniCluster's task slots (default 8). */
+        public Builder slots(int slots) {
+            if (slots < 1) {
+                throw new IllegalArgumentException("slots must be >= 1 (got " + slots + ")");
+            }
+            this.slots = slots;
+            return this;
+        }
+
+        /** Let the embedded Web UI accept jar uploads (off by default: any local user could run code). */
+        public Builder allowSubmit(boolean allowSubmit) {
+            this.allowSubmit = allowSubmit;
+            return this;
+        }
+
+        public Infrastructure start() {
+            return Infrastructure.start(bootstrapServers, kafkaProperties, jobManager, webPort, slots, allowSubmit);
+        }
+    }
+
+    private static Infrastructure start(String bootstrapServers, Map<String, String> kafkaProperties, String jobManager,
                                        int webPort, int slots, boolean allowSubmit) {
         EmbeddedKafka kafka = null;
         EmbeddedFlink flink = null;

@@ -122,7 +122,7 @@ public final class SpeedrunRunner {
      * and Flink's native memory ({@link #CPU_RESERVE_BYTES}). Fails before work when not one sequence fits.
      */
     private SpeedrunConfig plannedMicroBatch(SpeedrunConfig c, PrintStream progress) {
-        if (c.train().microBatch() > 0) {
+        if (c.train().microBatch() != null) {
             return c;
         }
         long device = Devices.memoryBytes(c.train().device());

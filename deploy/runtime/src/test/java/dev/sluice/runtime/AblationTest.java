@@ -45,7 +45,7 @@ class AblationTest {
                 """, PipelineConfig.class);
         SpeedrunConfig micro = Micro.config();
         AblationPlan plan = AblationPlan.of(micro, List.of("backout", "residual_mix"), AblationPlan.Mode.DROP, 1);
-        try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, 8)) {
+        try (Infrastructure infra = Infrastructure.builder().slots(8).start()) {
             var progress = new ByteArrayOutputStream();
             // two side by side, then the third: as on a cluster with two free slots (here they share one JVM and
             // take turns in the gradient collector)

@@ -100,7 +100,7 @@ class BoundedSplitsTest {
         Tokenizer gpt2 = Tokenizers.load("gpt2");
         BatchMeta meta = BatchMeta.of(gpt2, SEQ_LEN);
         long expected = referenceSequences(documents, gpt2);
-        try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, 8)) {
+        try (Infrastructure infra = Infrastructure.builder().slots(8).start()) {
             PipelineConfig two = config("p2", 2);
             ObjectNode summary = PipelineRunner.start(new TokenizeJob(two), infra, false, 0).awaitSummary();
             ObjectNode train = (ObjectNode) summary.get("topics").get(two.data().topic("train"));

@@ -110,7 +110,7 @@ class CorruptShardTest {
                 sources: [{name: mixed, paths: ["%s"]}]
                 """.formatted(dir), PipelineConfig.class);
         ObjectNode summary;
-        try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, 6)) {
+        try (Infrastructure infra = Infrastructure.builder().slots(6).start()) {
             summary = PipelineRunner.start(new TokenizeJob(config), infra, false, 0).awaitSummary();
             // malformed JSON, empty, missing field, 100 MB, truncated gz
             assertEquals(5, summary.get("rejected_records").asLong(), summary.toString());

@@ -108,7 +108,7 @@ class JobJarTest {
 
         // The reference: the same config through the runtime's own path (MiniCluster, this JVM's class path).
         PipelineConfig inProcess = YamlConfig.parse(corpus("inprocess"), PipelineConfig.class);
-        try (Infrastructure infra = Infrastructure.start(kafka.bootstrapServers(), Map.of(), null, 0, 8)) {
+        try (Infrastructure infra = Infrastructure.builder().kafka(kafka.bootstrapServers()).slots(8).start()) {
             PipelineRunner.start(new TokenizeJob(inProcess), infra, false, 0).awaitSummary();
         }
         BatchMeta meta = BatchMeta.of(Tokenizers.load("gpt2"), 128);
@@ -160,7 +160,7 @@ class JobJarTest {
 
         PipelineConfig inProcess = YamlConfig.parse(corpus("resume-reference").replace("partitions: 1", twelveEpochs),
                 PipelineConfig.class);
-        try (Infrastructure infra = Infrastructure.start(kafka.bootstrapServers(), Map.of(), null, 0, 8)) {
+        try (Infrastructure infra = Infrastructure.builder().kafka(kafka.bootstrapServers()).slots(8).start()) {
             PipelineRunner.start(new TokenizeJob(inProcess), infra, false, 0).awaitSummary();
         }
         BatchMeta meta = BatchMeta.of(Tokenizers.load("gpt2"), 128);
@@ -187,7 +187,7 @@ class JobJarTest {
                 PipelineConfig.class);
         TrainJobConfig reference = new TrainJobConfig(Micro.config().withDataset(data.data().dataset()),
                 dir.resolve("in-process").toString(), 1000, true);
-        try (Infrastructure infra = Infrastructure.start(kafka.bootstrapServers(), Map.of(), null, 0, 8)) {
+        try (Infrastructure infra = Infrastructure.builder().kafka(kafka.bootstrapServers()).slots(8).start()) {
             PipelineRunner.start(new TokenizeJob(data), infra, false, 0).awaitSummary();
             TrainRunner.awaitResults(TrainRunner.start(reference, infra, 0), reference);
         }

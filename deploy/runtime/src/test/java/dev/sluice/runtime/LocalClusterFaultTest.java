@@ -57,7 +57,7 @@ class LocalClusterFaultTest {
         cluster = new LocalCluster(dir.resolve("cluster"), 10000 + (int) (ProcessHandle.current().pid() % 90) * 100);
         cluster.start();
         // no checkpoint dir given: the jobs get the cluster's own execution.checkpointing.dir, read over REST
-        infra = Infrastructure.start(cluster.bootstrapServers(), Map.of(), cluster.jobManager(), 0, 0);
+        infra = Infrastructure.builder().kafka(cluster.bootstrapServers()).jobManager(cluster.jobManager()).start();
     }
 
     @AfterAll

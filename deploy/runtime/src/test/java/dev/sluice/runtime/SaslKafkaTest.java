@@ -46,7 +46,7 @@ class SaslKafkaTest {
             var runner = new SpeedrunRunner(Micro.config("train_tokens: 4608", "train_tokens: 2304"),
                     SpeedrunTest.corpus(), out, 500);
             ObjectNode summary;
-            try (Infrastructure infra = Infrastructure.start(kafka.saslBootstrapServers(), sasl, null, 0, 8)) {
+            try (Infrastructure infra = Infrastructure.builder().kafka(kafka.saslBootstrapServers()).kafkaProperties(sasl).slots(8).start()) {
                 summary = runner.run(infra, new PrintStream(progress, true));
             }
             assertTrue(summary.get("runs").get("gpt2").get("val_bpb").asDouble() > 0, summary.toString());

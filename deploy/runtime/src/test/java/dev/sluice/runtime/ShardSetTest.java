@@ -34,7 +34,7 @@ class ShardSetTest {
 
     @BeforeAll
     static void start() {
-        infra = Infrastructure.start(null, Map.of(), null, 0, 8);
+        infra = Infrastructure.builder().slots(8).start();
     }
 
     @AfterAll

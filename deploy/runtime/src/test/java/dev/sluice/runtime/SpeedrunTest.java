@@ -47,7 +47,7 @@ class SpeedrunTest {
         var runner = new SpeedrunRunner(Micro.config("train_tokens: 4608", "train_tokens: 6144",
                 "tokenizer: gpt2", "tokenizer: [gpt2, marin]"), corpus(), out, 500);
         ObjectNode summary;
-        try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, 16)) {
+        try (Infrastructure infra = Infrastructure.builder().slots(16).start()) {
             summary = runner.run(infra, new PrintStream(progress, true));
         }
         String shown = progress.toString();

@@ -56,7 +56,7 @@ class TrainJobTest {
 
     @BeforeAll
     static void writeTopics() throws Exception {
-        infra = Infrastructure.start(null, Map.of(), null, 0, 8);
+        infra = Infrastructure.builder().slots(8).start();
         pipeline = YamlConfig.parse("""
                 data: {dataset: trainjob, tokenizer: gpt2, seq_len: 64}
                 batch_sequences: 4

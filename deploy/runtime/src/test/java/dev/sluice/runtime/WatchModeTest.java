@@ -50,7 +50,7 @@ class WatchModeTest {
                 sources: [{name: docs, paths: ["%s"]}]
                 """.formatted(dir), PipelineConfig.class);
         BatchMeta meta = BatchMeta.of(Tokenizers.load("gpt2"), 64);
-        try (Infrastructure infra = Infrastructure.start(null, Map.of(), null, 0, 6)) {
+        try (Infrastructure infra = Infrastructure.builder().slots(6).start()) {
             var run = PipelineRunner.start(new TokenizeJob(config), infra, false, 0);
             try {
                 long t0 = System.nanoTime();

@@ -110,8 +110,7 @@ public record AblationPlan(SpeedrunConfig config, Mode mode, List<Feature> featu
      */
     public SpeedrunConfig run(Variant variant, long seed) {
         // the budget fixed in tokens: a feature that adds parameters must not buy itself more data
-        SpeedrunConfig c = variant.config().withTrain(Map.of("seed", seed, "train_tokens", config.trainTokens(),
-                "tokens_per_param", 0));
+        SpeedrunConfig c = variant.config().withTrainTokens(config.trainTokens(), Map.of("seed", seed));
         return c.named(config.name() + "-" + variant.dir() + "-s" + seed);
     }
 }

@@ -8,17 +8,17 @@ import java.util.Map;
 /**
  * The GPT's shape and its speedrun features, each switchable for ablations.
  *
- * @param vocabSize embedding rows: the tokenizer's vocabulary padded to a multiple of 128 (0 in YAML: taken from
- *     the tokenizer)
+ * @param vocabSize embedding rows: the tokenizer's vocabulary padded to a multiple of 128 (left out of the YAML:
+ *     taken from the data block's tokenizer when the speedrun loads)
  * @param dModel residual width (hidden)
  * @param nLayers blocks
  * @param nHeads attention heads; head_dim = d_model / n_heads unless {@code headDim} is set
- * @param headDim 128 in the reference configs
- * @param mlpRatio MLP hidden = mlp_ratio · d_model (4)
+ * @param headDim 128 in the reference configs (left out: d_model / n_heads)
+ * @param mlpRatio MLP hidden = mlp_ratio · d_model (default 4)
  * @param normAfterEmbedding RMSNorm right after the token embedding
  * @param qkNorm RMSNorm on queries and keys (per head) before RoPE
  * @param ropeFraction share of each head's dims that rotate (0.5: half rotate, half stay still)
- * @param ropeBase RoPE base (1024)
+ * @param ropeBase RoPE base (default 1024)
  * @param attnScale attention logits are scaled by attn_scale / sqrt(head_dim) (1.35)
  * @param reluSquared ReLU² MLP activation (false: GELU)
  * @param residualMix per-layer {@code x = λx·x + λx0·x0} with λx, λx0 learned (init 1.1 and 0.0)
@@ -35,21 +35,21 @@ import java.util.Map;
  *     [tokens, vocab] logits ({@link LmHeadLoss}); {@code full}: the whole logits through autograd, the reference
  *     path. The same function either way.
  */
-public record ModelConfig(int vocabSize, int dModel, int nLayers, int nHeads, int headDim, int mlpRatio,
-                          boolean normAfterEmbedding, boolean qkNorm, double ropeFraction, double ropeBase,
+public record ModelConfig(Integer vocabSize, int dModel, int nLayers, int nHeads, Integer headDim, Integer mlpRatio,
+                          boolean normAfterEmbedding, boolean qkNorm, double ropeFraction, Double ropeBase,
                           double attnScale, boolean reluSquared, boolean residualMix, boolean backout,
                           boolean zeroInit, double logitSoftcap, boolean slidingWindow, String windowPattern,
                           boolean ropeRescale, String attention, String loss) implements java.io.Serializable {
 
     public ModelConfig {
-        headDim = headDim == 0 && nHeads > 0 ? dModel / nHeads : headDim;
-        mlpRatio = mlpRatio == 0 ? 4 : mlpRatio;
-        ropeBase = ropeBase == 0 ? 1024 : ropeBase;
+        headDim = headDim == null && nHeads > 0 ? Integer.valueOf(dModel / nHeads) : headDim;
+        mlpRatio = mlpRatio == null ? 4 : mlpRatio;
+        ropeBase = ropeBase == null ? 1024.0 : ropeBase;
         windowPattern = windowPattern == null ? "SSSL" : windowPattern;
         attention = attention == null ? "sdpa" : attention;
         loss = loss == null ? "chunked" : loss;
-        require(vocabSize >= 0 && vocabSize % 128 == 0, "model.vocab_size",
-                "must be a multiple of 128 (0: the tokenizer's padded vocabulary)", vocabSize);
+        require(vocabSize == null || vocabSize > 0 && vocabSize % 128 == 0, "model.vocab_size",
+                "must be a positive multiple of 128 (leave it out for the tokenizer's padded vocabulary)", vocabSize);
         require(dModel > 0 && nLayers > 0 && nHeads > 0, "model.d_model/n_layers/n_heads", "must be > 0",
                 dModel + "/" + nLayers + "/" + nHeads);
         require(headDim % 4 == 0, "model.head_dim", "must be a multiple of 4 (RoPE pairs)", headDim);

@@ -33,7 +33,7 @@ public record SpeedrunConfig(String name, DataContract data, ModelConfig model, 
     }
 
     private SpeedrunConfig resolved() {
-        if (model.vocabSize() != 0) {
+        if (model.vocabSize() != null) {
             return this;
         }
         return new SpeedrunConfig(name, data, model.withVocabSize(tokenizer().load().paddedVocabSize()), train);
@@ -63,6 +63,14 @@ public record SpeedrunConfig(String name, DataContract data, ModelConfig model, 
     /** The same run reading another dataset's topics (the {@code train} command's {@code --dataset}). */
     public SpeedrunConfig withDataset(String dataset) {
         return new SpeedrunConfig(name, data.withDataset(dataset), model, train);
+    }
+
+    /** The same run with a token budget in tokens (tokens_per_param left out), e.g. a smoke run's or an ablation's. */
+    public SpeedrunConfig withTrainTokens(long tokens, Map<String, ?> otherChanges) {
+        Map<String, Object> changes = new java.util.HashMap<>(otherChanges);
+        changes.put("train_tokens", tokens);
+        changes.put("tokens_per_param", null);
+        return withTrain(changes);
     }
 
     /** The same data, model and training under another name (an ablation's variant and seed). */
@@ -100,7 +108,7 @@ public record SpeedrunConfig(String name, DataContract data, ModelConfig model, 
      * Levanter counts them (without the λ scalars), as Marin's speedruns set their step count.
      */
     public long trainTokens() {
-        return train.trainTokens() > 0 ? train.trainTokens()
+        return train.trainTokens() != null ? train.trainTokens()
                 : (long) Math.floor(train.tokensPerParam() * model.matrixParameters());
     }
 

@@ -8,11 +8,12 @@ import java.util.List;
  * How to train: tokens, batch-size phases, optimizers and schedules. Every schedule is a pure function of the step
  * ({@link Schedules}).
  *
- * @param tokensPerParam training tokens = tokens_per_param · parameters (2.5 in the seed runs) unless train_tokens
- * @param trainTokens explicit training tokens (0: use tokens_per_param)
+ * @param tokensPerParam training tokens = tokens_per_param · parameters (2.5 in the seed runs); give this or
+ *     train_tokens, not both
+ * @param trainTokens explicit training tokens, instead of tokens_per_param
  * @param batchSchedule sequences per step in each equal share of the steps, e.g. [8, 16, 24] across thirds
  * @param microBatch sequences per forward/backward pass; a step accumulates the gradients of its micro-batches
- *     (0: the whole step in one pass). Changes memory, not the result beyond float rounding.
+ *     (left out: the whole step in one pass). Changes memory, not the result beyond float rounding.
  * @param muonLr Muon learning rate (hidden matrices)
  * @param muonMomentumStart Muon momentum at step 0 (0.85), warmed up linearly …
  * @param muonMomentumEnd … to this (0.95) …
@@ -45,9 +46,9 @@ import java.util.List;
  * @param tf32 float32 matmuls on CUDA in TF32 (default true; libtorch reads it from the process environment,
  *     see {@link Devices#requireTf32})
  */
-public record TrainConfig(double tokensPerParam, long trainTokens, List<Integer> batchSchedule,
-                          int microBatch, double muonLr, double muonMomentumStart, double muonMomentumEnd,
-                          int muonMomentumWarmupSteps, double muonWeightDecay, double muonEps, double adamLr,
+public record TrainConfig(Double tokensPerParam, Long trainTokens, List<Integer> batchSchedule,
+                          Integer microBatch, double muonLr, double muonMomentumStart, double muonMomentumEnd,
+                          int muonMomentumWarmupSteps, double muonWeightDecay, Double muonEps, double adamLr,
                           double embeddingLrMultiplier, double scalarLrMultiplier, double adamBeta1, double adamBeta2,
                           double adamEps, double adamWeightDecay, double adamGradClip, double cooldownFraction,
                           int windowStart, int windowBlock, long seed, String device, List<String> devices,
@@ -67,13 +68,16 @@ public record TrainConfig(double tokensPerParam, long trainTokens, List<Integer>
                 "train.device", "must be the first of train.devices (" + first + ") when both are set", device);
         device = device != null ? device : first != null ? first : "cpu";
         dtype = dtype == null ? "float32" : dtype;
-        muonEps = muonEps == 0 ? 1e-7 : muonEps;
+        muonEps = muonEps == null ? 1e-7 : muonEps;
         tf32 = tf32 == null || tf32;
-        require(tokensPerParam > 0 || trainTokens > 0, "train.tokens_per_param", "or train.train_tokens must be > 0",
-                tokensPerParam);
+        require((tokensPerParam == null) != (trainTokens == null), "train.train_tokens",
+                "or train.tokens_per_param: give exactly one", trainTokens + " / " + tokensPerParam);
+        require(trainTokens == null || trainTokens > 0, "train.train_tokens", "must be > 0", trainTokens);
+        require(tokensPerParam == null || tokensPerParam > 0, "train.tokens_per_param", "must be > 0", tokensPerParam);
         require(!batchSchedule.isEmpty() && batchSchedule.stream().allMatch(b -> b > 0), "train.batch_schedule",
                 "must list positive sequence counts", batchSchedule);
-        require(microBatch >= 0, "train.micro_batch", "must be >= 0 (0: whole steps)", microBatch);
+        require(microBatch == null || microBatch > 0, "train.micro_batch", "must be > 0 (leave it out for whole steps)",
+                microBatch);
         require(muonLr > 0 && adamLr > 0, "train.muon_lr/adam_lr", "must be > 0", muonLr + "/" + adamLr);
         require(muonMomentumStart >= 0 && muonMomentumEnd < 1, "train.muon_momentum_*", "must be in [0, 1)",
                 muonMomentumStart + ".." + muonMomentumEnd);

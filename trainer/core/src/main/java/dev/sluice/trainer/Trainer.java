@@ -138,7 +138,7 @@ public final class Trainer implements AutoCloseable {
      */
     private double accumulateGradients(List<int[]> rows, int[] windows, double[] deviceSeconds) {
         int n = replicas.size();
-        int micro = config.train().microBatch() > 0 ? config.train().microBatch() : (rows.size() + n - 1) / n;
+        int micro = config.train().microBatch() != null ? config.train().microBatch() : (rows.size() + n - 1) / n;
         List<AttentionSchedule> attention = new ArrayList<>();
         for (int r = 0; r < n; r++) {
             attention.add(replicas.get(r).schedule(config.seqLen(), windows));

@@ -178,10 +178,9 @@ class CheckpointTest {
     @Test
     void aStateLargerThan2GiBCheckpointsAndRestoresExactly() throws IOException {
         // 1.5 M ids x 64 dims: the embedding and lm_head with Adam's two moments each hold 2.3 GB after one step
-        SpeedrunConfig big = SpeedrunConfig.parse(Files.readString(Micro.file())
-                .replace("vocab_size: 0", "vocab_size: 1500032").replace("d_model: 32", "d_model: 64")
-                .replace("n_heads: 2", "n_heads: 4").replace("seq_len: 64", "seq_len: 8")
-                .replace("window_start: 16", "window_start: 8").replace("window_block: 16", "window_block: 8"));
+        SpeedrunConfig big = Micro.config("d_model: 32", "d_model: 64", "n_heads: 2", "n_heads: 4", "seq_len: 64",
+                "seq_len: 8", "window_start: 16", "window_start: 8", "window_block: 16", "window_block: 8")
+                .withModel(java.util.Map.of("vocab_size", 1500032));
         Tokenizer gpt2 = Tokenizers.load("gpt2");
         List<int[]> rows = new ArrayList<>();
         for (int[] r : batch(0, 4)) {

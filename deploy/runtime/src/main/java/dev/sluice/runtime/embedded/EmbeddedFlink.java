@@ -18,6 +18,9 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
  */
 public final class EmbeddedFlink implements AutoCloseable {
 
+    /** A port of 0 asks the OS for any free one (the socket convention; Flink's REST server binds it so). */
+    public static final int ANY_FREE_PORT = 0;
+
     private final MiniCluster cluster;
 
     private EmbeddedFlink(MiniCluster cluster) {
