@@ -29,10 +29,12 @@ class ReplicasTest {
 
     static final Tokenizer GPT2 = Tokenizers.load("gpt2");
 
-    /** micro.yaml names its device, which must then be the first of the list. */
-    static SpeedrunConfig config(List<String> devices, int microBatch) {
+    /** micro.yaml names its device, which must then be the first of the list; {@code microBatch} null: whole steps. */
+    static SpeedrunConfig config(List<String> devices, Integer microBatch) {
         String first = devices.isEmpty() ? "cpu" : devices.get(0).replace("*", "0");
-        return CheckpointTest.config().withTrain(Map.of("devices", devices, "device", first, "micro_batch", microBatch));
+        Map<String, Object> changes = new java.util.HashMap<>(Map.of("devices", devices, "device", first));
+        changes.put("micro_batch", microBatch);
+        return CheckpointTest.config().withTrain(changes);
     }
 
     static List<Double> losses(Trainer t, int steps) {
@@ -58,7 +60,8 @@ class ReplicasTest {
 
     @ParameterizedTest
     @ValueSource(ints = {0, 1}) // each replica one pass over its half, or micro-batches of one row dealt round-robin
-    void twoReplicasTrainToTheLossesOfOneDevice(int microBatch) {
+    void twoReplicasTrainToTheLossesOfOneDevice(int passes) {
+        Integer microBatch = passes == 0 ? null : passes;
         List<Double> one;
         try (Trainer t = new Trainer(config(List.of(), microBatch), GPT2)) {
             one = losses(t, 5);
@@ -73,14 +76,14 @@ class ReplicasTest {
 
     @Test
     void theReplicasShareTheWorkAndTheMasterAlone() {
-        try (Trainer t = new Trainer(config(List.of("cpu", "cpu"), 0), GPT2)) {
+        try (Trainer t = new Trainer(config(List.of("cpu", "cpu"), null), GPT2)) {
             Trainer.StepResult r = t.step(CheckpointTest.batch(0, t.nextBatchSize()));
             assertEquals(2, r.deviceSeconds().size());
             assertTrue(r.deviceSeconds().stream().allMatch(s -> s > 0), r.toString());
             StepMetrics m = StepMetrics.of(t.config(), r, r.tokens(), r.seconds());
             assertEquals(1.0, m.deviceStepShare().stream().mapToDouble(Double::doubleValue).sum(), 1e-9);
         }
-        try (Trainer t = new Trainer(config(List.of(), 0), GPT2)) {
+        try (Trainer t = new Trainer(config(List.of(), null), GPT2)) {
             Trainer.StepResult r = t.step(CheckpointTest.batch(0, t.nextBatchSize()));
             assertEquals(null, StepMetrics.of(t.config(), r, r.tokens(), r.seconds()).deviceStepShare());
         }
@@ -89,22 +92,22 @@ class ReplicasTest {
     @Test
     void aCheckpointTakenOnTwoReplicasRestoresOnOneAndContinuesWithTheOneDeviceLosses() throws IOException {
         List<Double> straight;
-        try (Trainer t = new Trainer(config(List.of(), 0), GPT2)) {
+        try (Trainer t = new Trainer(config(List.of(), null), GPT2)) {
             straight = losses(t, 6);
         }
-        try (Trainer t = new Trainer(config(List.of("cpu", "cpu"), 0), GPT2)) {
+        try (Trainer t = new Trainer(config(List.of("cpu", "cpu"), null), GPT2)) {
             assertClose(straight.subList(0, 3), losses(t, 3));
             Checkpoint.save(t, dir);
         }
         Checkpoint.Header header = Checkpoint.readHeader(dir);
         assertEquals(List.of("cpu", "cpu"), header.config().train().devices());
-        try (Trainer t = new Trainer(config(List.of(), 0), GPT2)) {
+        try (Trainer t = new Trainer(config(List.of(), null), GPT2)) {
             Checkpoint.restore(t, dir);
             assertEquals(3, t.step());
             assertClose(straight.subList(3, 6), losses(t, 3));
         }
         // and back onto two: the replicas start from the restored master's weights
-        try (Trainer t = new Trainer(config(List.of("cpu", "cpu"), 0), GPT2)) {
+        try (Trainer t = new Trainer(config(List.of("cpu", "cpu"), null), GPT2)) {
             Checkpoint.restore(t, dir);
             assertClose(straight.subList(3, 6), losses(t, 3));
         }
@@ -112,20 +115,20 @@ class ReplicasTest {
 
     @Test
     void devicesAreCheckedWhenTheConfigLoads() {
-        assertEquals("cpu", config(List.of("cpu", "cpu"), 0).train().device(), "the first device is the master's");
-        assertEquals("gpu:0", config(List.of("gpu:*"), 0).train().device());
-        var e = assertThrows(IllegalArgumentException.class, () -> config(List.of("tpu:0"), 0));
+        assertEquals("cpu", config(List.of("cpu", "cpu"), null).train().device(), "the first device is the master's");
+        assertEquals("gpu:0", config(List.of("gpu:*"), null).train().device());
+        var e = assertThrows(IllegalArgumentException.class, () -> config(List.of("tpu:0"), null));
         assertTrue(e.getMessage().contains("train.devices"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> config(List.of("gpu:*", "cpu"), 0));
+        e = assertThrows(IllegalArgumentException.class, () -> config(List.of("gpu:*", "cpu"), null));
         assertTrue(e.getMessage().contains("comes alone"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> CheckpointTest.config()
                 .withTrain(Map.of("devices", List.of("gpu:0", "gpu:1")))); // micro.yaml says device: cpu
         assertTrue(e.getMessage().contains("must be the first of train.devices"), e.getMessage());
         // resolving them needs the host: this one has no CUDA device
         var missing = assertThrows(IllegalStateException.class,
-                () -> Devices.requireAll(config(List.of("gpu:*"), 0).train()));
+                () -> Devices.requireAll(config(List.of("gpu:*"), null).train()));
         assertTrue(missing.getMessage().contains("no CUDA device"), missing.getMessage());
-        assertNotEquals(config(List.of("cpu", "cpu"), 0), config(List.of(), 0));
-        assertEquals(config(List.of("cpu", "cpu"), 0).withoutPlacement(), config(List.of(), 0).withoutPlacement());
+        assertNotEquals(config(List.of("cpu", "cpu"), null), config(List.of(), null));
+        assertEquals(config(List.of("cpu", "cpu"), null).withoutPlacement(), config(List.of(), null).withoutPlacement());
     }
 }
