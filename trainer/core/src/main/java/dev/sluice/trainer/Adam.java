@@ -39,7 +39,7 @@ final class Adam {
      * and lm_head are the largest tensors the optimizer touches, and a fresh temporary of their size per step is
      * memory the system allocator maps and zeroes anew each time.
      */
-    void step(String name, NDArray weight, NDArray grad, double lr, long t) {
+    void step(String name, NDArray weight, NDArray grad, double lr, long t, boolean decay) {
         NDArray mt = state(m, name, weight);
         NDArray vt = state(v, name, weight);
         double c1 = 1 - Math.pow(beta1, t);
@@ -53,7 +53,7 @@ final class Adam {
             v2.mul_(new Scalar(beta2)).addcmul_(g, g, new Scalar(1 - beta2));
             Tensor denominator = scratch(weight);
             torch.sqrt_out(denominator, v2).add_(new Scalar(eps * Math.sqrt(c2)));
-            if (weightDecay > 0) {
+            if (decay && weightDecay > 0) {
                 w.mul_(new Scalar(1 - lr * weightDecay));
             }
             w.addcdiv_(m1, denominator, new Scalar(-lr * Math.sqrt(c2) / c1));

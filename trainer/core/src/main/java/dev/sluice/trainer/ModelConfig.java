@@ -3,6 +3,7 @@ package dev.sluice.trainer;
 import static dev.sluice.contract.config.YamlConfig.require;
 
 import dev.sluice.contract.config.YamlConfig;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,12 +35,15 @@ import java.util.Map;
  * @param loss {@code chunked} (default): the lm_head and the cross-entropy over chunks of rows, never holding the
  *     [tokens, vocab] logits ({@link LmHeadLoss}); {@code full}: the whole logits through autograd, the reference
  *     path. The same function either way.
+ * @param init how the matrices start: {@code modded} (default; modded-nanogpt's), {@code marin} (Haliax's, as the
+ *     seed's runs used it) or {@code gpt2} (N(0, 0.02²)); zero-initialised layers stay zero under any of them
  */
 public record ModelConfig(Integer vocabSize, int dModel, int nLayers, int nHeads, Integer headDim, Integer mlpRatio,
                           boolean normAfterEmbedding, boolean qkNorm, double ropeFraction, Double ropeBase,
                           double attnScale, boolean reluSquared, boolean residualMix, boolean backout,
                           boolean zeroInit, double logitSoftcap, boolean slidingWindow, String windowPattern,
-                          boolean ropeRescale, String attention, String loss) implements java.io.Serializable {
+                          boolean ropeRescale, String attention, String loss, String init)
+        implements java.io.Serializable {
 
     public ModelConfig {
         headDim = headDim == null && nHeads > 0 ? Integer.valueOf(dModel / nHeads) : headDim;
@@ -48,6 +52,7 @@ public record ModelConfig(Integer vocabSize, int dModel, int nLayers, int nHeads
         windowPattern = windowPattern == null ? "SSSL" : windowPattern;
         attention = attention == null ? "sdpa" : attention;
         loss = loss == null ? "chunked" : loss;
+        init = init == null ? "modded" : init;
         require(vocabSize == null || vocabSize > 0 && vocabSize % 128 == 0, "model.vocab_size",
                 "must be a positive multiple of 128 (leave it out for the tokenizer's padded vocabulary)", vocabSize);
         require(dModel > 0 && nLayers > 0 && nHeads > 0, "model.d_model/n_layers/n_heads", "must be > 0",
@@ -59,6 +64,7 @@ public record ModelConfig(Integer vocabSize, int dModel, int nLayers, int nHeads
         require(attention.equals("sdpa") || attention.equals("plain"), "model.attention", "must be sdpa or plain",
                 attention);
         require(loss.equals("chunked") || loss.equals("full"), "model.loss", "must be chunked or full", loss);
+        require(List.of("modded", "marin", "gpt2").contains(init), "model.init", "must be modded, marin or gpt2", init);
         require(windowPattern.matches("[SL]*L"), "model.window_pattern",
                 "must be letters S and L ending with L (the last layer attends over the long window)", windowPattern);
     }

@@ -8,7 +8,7 @@ import java.util.List;
  */
 public record Schedules(int totalSteps, List<Integer> batchPhases, int seqLen, double cooldownFraction,
                         double momentumStart, double momentumEnd, int momentumWarmupSteps, int windowStart,
-                        int windowBlock) {
+                        int windowBlock, double lrBatchExponent, int momentumCooldownSteps) {
 
     /**
      * As many whole steps as fit in {@code tokens} (Levanter's {@code tokens // (batch · seq_len)}), the phases
@@ -19,7 +19,8 @@ public record Schedules(int totalSteps, List<Integer> batchPhases, int seqLen, d
         int stepsPerPhase = (int) Math.max(1, tokens / perRound);
         return new Schedules(stepsPerPhase * t.batchSchedule().size(), t.batchSchedule(), seqLen, t.cooldownFraction(),
                 t.muonMomentumStart(), t.muonMomentumEnd(), t.muonMomentumWarmupSteps(), Math.min(t.windowStart(), seqLen),
-                t.windowBlock());
+                t.windowBlock(), t.lrBatchExponent() == null ? 0 : t.lrBatchExponent(),
+                t.muonMomentumCooldownSteps() == null ? 0 : t.muonMomentumCooldownSteps());
     }
 
     /** Sequences in step {@code step}'s batch: phase i covers steps [i·N/P, (i+1)·N/P). */
@@ -41,18 +42,30 @@ public record Schedules(int totalSteps, List<Integer> batchPhases, int seqLen, d
         return tokensBefore(totalSteps);
     }
 
-    /** LR multiplier: 1 until the cooldown, then linear down to 0.1 at the last step. */
+    /**
+     * LR multiplier: the phase's peak until the cooldown, then linear down to 0.1 at the last step (modded-nanogpt's
+     * {@code lr_max·w + 0.1·(1−w)}). The peak is 1, or (batch ÷ first batch)^lr_batch_exponent when that is set.
+     */
     public double lrMultiplier(int step) {
+        double peak = Math.pow((double) batchSequences(step) / batchPhases.get(0), lrBatchExponent);
         double cooldownStart = totalSteps * (1 - cooldownFraction);
         if (step < cooldownStart || cooldownFraction == 0) {
-            return 1.0;
+            return peak;
         }
         double progress = Math.min(1.0, (step - cooldownStart) / Math.max(1.0, totalSteps - 1 - cooldownStart));
-        return 1.0 - 0.9 * progress;
+        return peak - (peak - 0.1) * progress; // with a peak of 1: 1 − 0.9·progress, bit for bit
     }
 
-    /** Muon momentum: linear from start to end over the warm-up steps, then flat. */
+    /**
+     * Muon momentum: linear from start to end over the warm-up steps, then flat, then (with a cooldown) linear back
+     * towards start over the last steps, as modded-nanogpt's {@code get_muon_momentum}.
+     */
     public double muonMomentum(int step) {
+        int cooldownStart = totalSteps - momentumCooldownSteps;
+        if (momentumCooldownSteps > 0 && step > cooldownStart) {
+            double frac = (double) (step - cooldownStart) / momentumCooldownSteps;
+            return momentumEnd - frac * (momentumEnd - momentumStart);
+        }
         double frac = momentumWarmupSteps <= 0 ? 1.0 : Math.min(1.0, (double) step / momentumWarmupSteps);
         return momentumStart + (momentumEnd - momentumStart) * frac;
     }

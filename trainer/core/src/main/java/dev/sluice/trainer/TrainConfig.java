@@ -45,6 +45,16 @@ import java.util.List;
  * @param peakFlops the device's peak FLOP/s, for MFU (e.g. 989e12 for an H100 in bf16)
  * @param tf32 float32 matmuls on CUDA in TF32 (default true; libtorch reads it from the process environment,
  *     see {@link Devices#requireTf32})
+ * @param optimizer {@code muon} (default: Muon on the hidden matrices, Adam on the rest) or {@code adamw} (Adam with
+ *     decoupled weight decay on every parameter at adam_lr, its clipping over all gradients: the plain baseline)
+ * @param muonCoefficients Newton–Schulz coefficients: {@code simple} (default; one fixed triple, what the seed's runs
+ *     and modded-nanogpt used) or {@code quintic} (a five-step schedule, Levanter's later default)
+ * @param decayEmbedding whether adam_weight_decay applies to the embedding too (default false: Levanter's default
+ *     mask leaves embeddings undecayed; lm_head, the scalars and the matrices are decayed)
+ * @param lrBatchExponent when set, each batch phase's peak LR is (batch ÷ the first phase's batch)^exponent, as
+ *     modded-nanogpt raises it with its batch-size schedule (0.6: ×1.51, ×1.93 for 8 → 16 → 24); left out: one peak
+ * @param muonMomentumCooldownSteps when set, Muon's momentum falls linearly from its end value back to its start value
+ *     over this many final steps (modded-nanogpt: 50); left out: it stays at the end value
  */
 public record TrainConfig(Double tokensPerParam, Long trainTokens, List<Integer> batchSchedule,
                           Integer microBatch, double muonLr, double muonMomentumStart, double muonMomentumEnd,
@@ -53,7 +63,8 @@ public record TrainConfig(Double tokensPerParam, Long trainTokens, List<Integer>
                           double adamEps, double adamWeightDecay, double adamGradClip, double cooldownFraction,
                           int windowStart, int windowBlock, long seed, String device, List<String> devices,
                           String dtype, int evalEvery,
-                          int evalSequences, double peakFlops, Boolean tf32)
+                          int evalSequences, double peakFlops, Boolean tf32, String optimizer, String muonCoefficients,
+                          Boolean decayEmbedding, Double lrBatchExponent, Integer muonMomentumCooldownSteps)
         implements java.io.Serializable {
 
     public TrainConfig {
@@ -70,6 +81,17 @@ public record TrainConfig(Double tokensPerParam, Long trainTokens, List<Integer>
         dtype = dtype == null ? "float32" : dtype;
         muonEps = muonEps == null ? 1e-7 : muonEps;
         tf32 = tf32 == null || tf32;
+        optimizer = optimizer == null ? "muon" : optimizer;
+        muonCoefficients = muonCoefficients == null ? "simple" : muonCoefficients;
+        decayEmbedding = decayEmbedding != null && decayEmbedding;
+        require(optimizer.equals("muon") || optimizer.equals("adamw"), "train.optimizer", "must be muon or adamw",
+                optimizer);
+        require(muonCoefficients.equals("simple") || muonCoefficients.equals("quintic"), "train.muon_coefficients",
+                "must be simple or quintic", muonCoefficients);
+        require(lrBatchExponent == null || lrBatchExponent >= 0, "train.lr_batch_exponent", "must be >= 0",
+                lrBatchExponent);
+        require(muonMomentumCooldownSteps == null || muonMomentumCooldownSteps > 0, "train.muon_momentum_cooldown_steps",
+                "must be > 0 (leave it out for none)", muonMomentumCooldownSteps);
         require((tokensPerParam == null) != (trainTokens == null), "train.train_tokens",
                 "or train.tokens_per_param: give exactly one", trainTokens + " / " + tokensPerParam);
         require(trainTokens == null || trainTokens > 0, "train.train_tokens", "must be > 0", trainTokens);

@@ -59,7 +59,8 @@ public final class Trainer implements AutoCloseable {
         boolean bfloat16 = config.train().dtype().equals("bfloat16");
         this.model = new Gpt(config.model(), manager, dtype, bfloat16, config.train().seed());
         this.replicas = new Replicas(model, devices, dtype, bfloat16, config.train().seed());
-        this.muon = new Muon(config.train().muonWeightDecay(), config.train().muonEps());
+        this.muon = new Muon(config.train().muonWeightDecay(), config.train().muonEps(),
+                Muon.Coefficients.named(config.train().muonCoefficients()));
         this.adam = new Adam(config.train().adamBeta1(), config.train().adamBeta2(), config.train().adamEps(),
                 config.train().adamWeightDecay());
         this.tokenBytes = tokenizer.tokenByteLengths();
@@ -178,8 +179,9 @@ public final class Trainer implements AutoCloseable {
 
     private void applyUpdates(double lrMult, double momentum) {
         TrainConfig t = config.train();
+        boolean adamOnly = t.optimizer().equals("adamw");
         if (t.adamGradClip() > 0) {
-            List<NDArray> adamGrads = model.parameters().stream().filter(p -> p.group() != Gpt.Group.MUON)
+            List<NDArray> adamGrads = model.parameters().stream().filter(p -> adamOnly || p.group() != Gpt.Group.MUON)
                     .map(p -> p.value().getGradient()).toList();
             double factor = clipFactor(adamGrads, t.adamGradClip());
             if (factor < 1) {
@@ -193,12 +195,19 @@ public final class Trainer implements AutoCloseable {
                 scope.suppressNotUsedWarning();
                 NDArray grad = p.value().getGradient();
                 switch (p.group()) {
-                    case MUON -> muon.step(p.name(), p.value(), grad, t.muonLr() * lrMult, momentum);
-                    case LM_HEAD -> adam.step(p.name(), p.value(), grad, t.adamLr() * lrMult, step + 1);
+                    case MUON -> {
+                        if (adamOnly) {
+                            adam.step(p.name(), p.value(), grad, t.adamLr() * lrMult, step + 1, true);
+                        } else {
+                            muon.step(p.name(), p.value(), grad, t.muonLr() * lrMult, momentum);
+                        }
+                    }
+                    case LM_HEAD -> adam.step(p.name(), p.value(), grad, t.adamLr() * lrMult, step + 1, true);
+                    // Levanter's default weight-decay mask leaves embeddings undecayed (train.decay_embedding)
                     case EMBEDDING -> adam.step(p.name(), p.value(), grad,
-                            t.adamLr() * t.embeddingLrMultiplier() * lrMult, step + 1);
+                            t.adamLr() * t.embeddingLrMultiplier() * lrMult, step + 1, t.decayEmbedding());
                     case SCALAR -> adam.step(p.name(), p.value(), grad,
-                            t.adamLr() * t.scalarLrMultiplier() * lrMult, step + 1);
+                            t.adamLr() * t.scalarLrMultiplier() * lrMult, step + 1, true);
                 }
             }
             JniUtils.zeroGrad((PtNDArray) p.value()); // gradients accumulate across backward passes: clear them

@@ -195,7 +195,7 @@ class FeatureTest {
 
     @Test
     void theRunsWindowHistoryIsTheScheduleSoFar() {
-        Schedules s = new Schedules(5, java.util.List.of(1), 64, 0, 0.9, 0.9, 0, 16, 16);
+        Schedules s = new Schedules(5, java.util.List.of(1), 64, 0, 0.9, 0.9, 0, 16, 16, 0, 0);
         // windows 16 + 48·s/4 rounded down to blocks of 16: 16, 16, 32, 48, 64
         assertArrayEquals(new int[] {16}, s.longWindowsThrough(1));
         assertArrayEquals(new int[] {16, 32}, s.longWindowsThrough(2));
@@ -218,12 +218,12 @@ class FeatureTest {
     @Test
     void newtonSchulzMakesTheUpdateNearlyOrthogonal() {
         NDArray g = randomStream(4, 16, 48).reshape(16, 48).toType(DataType.FLOAT32, false);
-        NDArray x = Muon.newtonSchulz(g, 1e-7);
+        NDArray x = Muon.newtonSchulz(g, 1e-7, Muon.Coefficients.SIMPLE);
         double[] gram = x.matMul(x.transpose()).toType(DataType.FLOAT64, false).toDoubleArray();
         for (int i = 0; i < 16; i++) {
             assertTrue(gram[i * 16 + i] > 0.5 && gram[i * 16 + i] < 1.5, "singular values near 1: " + gram[i * 16 + i]);
         }
-        NDArray tall = Muon.newtonSchulz(g.transpose(), 1e-7);
+        NDArray tall = Muon.newtonSchulz(g.transpose(), 1e-7, Muon.Coefficients.SIMPLE);
         assertEquals(new Shape(48, 16), tall.getShape());
     }
 
@@ -233,10 +233,42 @@ class FeatureTest {
         for (boolean up : new boolean[] {true, false}) {
             NDArray grad = up ? g : g.transpose(); // stored [in, out]: [16, 64] maps 16 to 64 features
             NDArray w = grad.zerosLike();
-            new Muon(0, 1e-7).step("w", w, grad, 0.1, 0.0); // momentum 0: the update is the gradient's own
+            new Muon(0, 1e-7, Muon.Coefficients.SIMPLE).step("w", w, grad, 0.1, 0.0); // momentum 0: the update is the gradient's own
             double factor = up ? 2.0 : 1.0;
-            assertArrayEquals(Muon.newtonSchulz(grad, 1e-7).mul(-0.1 * factor).toType(DataType.FLOAT64, false)
+            assertArrayEquals(Muon.newtonSchulz(grad, 1e-7, Muon.Coefficients.SIMPLE).mul(-0.1 * factor).toType(DataType.FLOAT64, false)
                     .toDoubleArray(), w.toType(DataType.FLOAT64, false).toDoubleArray(), 1e-6, up ? "up" : "down");
         }
+    }
+
+    /**
+     * On a diagonal matrix each singular value follows the scalar polynomial s ← a·s + b·s³ + c·s⁵, so both coefficient
+     * sets can be checked against the reference's values, typed here from Levanter's optim/util.py
+     * (NEWTON_SCHULZ_COEFFICIENTS, marin-community/marin PR #2545) and modded-nanogpt's train_gpt.py.
+     */
+    @Test
+    void newtonSchulzFollowsTheReferenceCoefficientsStepByStep() {
+        double[][] simple = {{3.4445, -4.7750, 2.0315}};
+        double[][] quintic = {{4.0848, -6.8946, 2.9270}, {3.9505, -6.3029, 2.6377}, {3.7418, -5.5913, 2.3037},
+                {2.8769, -3.1427, 1.2046}, {2.8366, -3.0525, 1.2012}};
+        double[] diag = {0.9, 0.3, 0.05};
+        for (var entry : java.util.Map.of(Muon.Coefficients.SIMPLE, simple, Muon.Coefficients.QUINTIC, quintic)
+                .entrySet()) {
+            double norm = Math.sqrt(java.util.Arrays.stream(diag).map(v -> v * v).sum());
+            double[] expected = new double[diag.length];
+            for (int k = 0; k < diag.length; k++) {
+                double x = diag[k] / norm;
+                for (int i = 0; i < 5; i++) {
+                    double[] abc = entry.getValue()[i % entry.getValue().length];
+                    x = abc[0] * x + abc[1] * x * x * x + abc[2] * x * x * x * x * x;
+                }
+                expected[k] = x;
+            }
+            NDArray g = manager.create(new double[] {diag[0], 0, 0, 0, diag[1], 0, 0, 0, diag[2]}, new Shape(3, 3));
+            double[] out = Muon.newtonSchulz(g, 0, entry.getKey()).toDoubleArray();
+            for (int k = 0; k < diag.length; k++) {
+                assertEquals(expected[k], out[k * 3 + k], 1e-9, entry.getKey() + " singular value " + k);
+            }
+        }
+        assertEquals(Muon.Coefficients.QUINTIC, Muon.Coefficients.named("quintic"));
     }
 }

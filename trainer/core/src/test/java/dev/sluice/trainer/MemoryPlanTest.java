@@ -76,12 +76,7 @@ class MemoryPlanTest {
     @Test
     void theSoftCapKeepsASecondLogitsSizedTensor() {
         ModelConfig capped = TINY.model();
-        SpeedrunConfig uncapped = new SpeedrunConfig("uncapped", TINY.data(), new ModelConfig(
-                capped.vocabSize(), capped.dModel(), capped.nLayers(), capped.nHeads(), capped.headDim(), capped.mlpRatio(),
-                capped.normAfterEmbedding(), capped.qkNorm(), capped.ropeFraction(), capped.ropeBase(),
-                capped.attnScale(), capped.reluSquared(), capped.residualMix(), capped.backout(), capped.zeroInit(), 0,
-                capped.slidingWindow(), capped.windowPattern(), capped.ropeRescale(), capped.attention(),
-                capped.loss()), TINY.train());
+        SpeedrunConfig uncapped = TINY.withModel(Map.of("logit_softcap", 0));
         long btv = 4L * TINY.seqLen() * TINY.model().vocabSize();
         assertTrue(capped.logitSoftcap() > 0);
         assertEquals(btv, MemoryPlan.of(TINY, 1).logits() - MemoryPlan.of(uncapped, 1).logits());

@@ -14,7 +14,7 @@ final class Models {
     static ModelConfig small(boolean zeroInit, boolean backout, boolean residualMix, boolean slidingWindow,
                              String pattern, int layers) {
         return new ModelConfig(128, 16, layers, 2, 8, 4, true, true, 0.5, 1024.0, 1.35, true, residualMix, backout,
-                zeroInit, 5.0, slidingWindow, pattern, true, null, null);
+                zeroInit, 5.0, slidingWindow, pattern, true, null, null, null);
     }
 
     static ModelConfig allFeatures() {
