@@ -19,7 +19,7 @@ public final class InMemoryTraining {
     /** Trains on {@code train} (cycled as needed), evaluates on {@code val}; returns the final evaluation. */
     public static Trainer.EvalResult run(SpeedrunConfig config, Tokenizer tokenizer, List<int[]> train,
                                          List<int[]> val, Path out, PrintStream progress) throws IOException {
-        MetricsLog metrics = new MetricsLog(out, 0);
+        MetricsLog metrics = MetricsLog.startNew(out);
         try (Trainer t = new Trainer(config, tokenizer)) {
             int next = 0;
             while (!t.done()) {

@@ -21,7 +21,17 @@ public final class MetricsLog {
     private final Path file;
     private long length;
 
-    /** The log in {@code dir}, continuing at {@code length} bytes (0: a new log). */
+    /**
+     * A new log in {@code dir}: a metrics.jsonl left there by an earlier run is emptied, so the file holds this run's
+     * steps only (a report reading it must not mix two runs).
+     */
+    public static MetricsLog startNew(Path dir) throws IOException {
+        MetricsLog log = new MetricsLog(dir, 0);
+        log.truncate();
+        return log;
+    }
+
+    /** The log in {@code dir}, continuing at {@code length} bytes (what a restored checkpoint recorded). */
     public MetricsLog(Path dir, long length) throws IOException {
         Files.createDirectories(dir);
         this.file = dir.resolve("metrics.jsonl");

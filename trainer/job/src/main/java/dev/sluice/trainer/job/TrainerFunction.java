@@ -87,11 +87,11 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
         trainer = new Trainer(speedrun(), speedrun().tokenizer().load());
         pending = new PendingRows();
         clock = new StepClock();
-        metrics = new MetricsLog(outDir(), 0);
+        metrics = null;
         stateFiles = new StateFiles(stateDir, stateFilesRetained);
         snapshotLines = new HashMap<>();
         state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("trainer", byte[].class));
-        for (byte[] bytes : state.get()) {
+        for (byte[] bytes : state.get()) { // at most one: the operator runs at parallelism 1
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
             pending.read(in);
             metrics = new MetricsLog(outDir(), in.readLong());
@@ -106,6 +106,9 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
             Files.writeString(outDir().resolve("restores.jsonl"), JSON.createObjectNode()
                     .put("restored_step", trainer.step()).put("pending_rows", pending.size()) + "\n",
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        }
+        if (metrics == null) {
+            metrics = MetricsLog.startNew(outDir()); // a fresh run, not a restore
         }
     }
 
