@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
                         + "metrics.jsonl in <variant>/seed-<s>/."})
 final class AblateCommand implements Callable<Integer> {
 
-    @Option(names = "--config", required = true, description = "ablate, micro, tiny, ... or a speedrun YAML")
+    @Option(names = "--config", description = "ablate, micro, tiny, ... or a speedrun YAML (default: tiny to drop "
+            + "features from, tiny-plain to add them to)")
     Path config;
 
     @Option(names = "--features", split = ",", description = "model features to ablate, named as in the config "
@@ -65,7 +66,8 @@ final class AblateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SpeedrunConfig c = SpeedrunConfig.load(Speedruns.resolve(config));
+        Path base = config != null ? config : Path.of(mode.equals("add") ? "tiny-plain" : "tiny");
+        SpeedrunConfig c = SpeedrunConfig.load(Speedruns.resolve(base));
         AblationPlan.Mode m = switch (mode) {
             case "drop" -> AblationPlan.Mode.DROP;
             case "add" -> AblationPlan.Mode.ADD;

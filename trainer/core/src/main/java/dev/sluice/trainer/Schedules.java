@@ -8,7 +8,8 @@ import java.util.List;
  */
 public record Schedules(int totalSteps, List<Integer> batchPhases, int seqLen, double cooldownFraction,
                         double momentumStart, double momentumEnd, int momentumWarmupSteps, int windowStart,
-                        int windowBlock, double lrBatchExponent, int momentumCooldownSteps) {
+                        int windowBlock, double lrBatchExponent, int momentumCooldownSteps,
+                        List<Integer> windowPhases) {
 
     /**
      * As many whole steps as fit in {@code tokens} (Levanter's {@code tokens // (batch · seq_len)}), the phases
@@ -20,7 +21,7 @@ public record Schedules(int totalSteps, List<Integer> batchPhases, int seqLen, d
         return new Schedules(stepsPerPhase * t.batchSchedule().size(), t.batchSchedule(), seqLen, t.cooldownFraction(),
                 t.muonMomentumStart(), t.muonMomentumEnd(), t.muonMomentumWarmupSteps(), Math.min(t.windowStart(), seqLen),
                 t.windowBlock(), t.lrBatchExponent() == null ? 0 : t.lrBatchExponent(),
-                t.muonMomentumCooldownSteps() == null ? 0 : t.muonMomentumCooldownSteps());
+                t.muonMomentumCooldownSteps() == null ? 0 : t.muonMomentumCooldownSteps(), t.windowSchedule());
     }
 
     /** Sequences in step {@code step}'s batch: phase i covers steps [i·N/P, (i+1)·N/P). */
@@ -70,8 +71,15 @@ public record Schedules(int totalSteps, List<Integer> batchPhases, int seqLen, d
         return momentumStart + (momentumEnd - momentumStart) * frac;
     }
 
-    /** The long window: grows linearly from window_start to seq_len, rounded down to whole blocks. */
+    /**
+     * The long window: the window schedule's entry for the step's share of the run when there is one (capped at
+     * seq_len), else growing linearly from window_start to seq_len, rounded down to whole blocks.
+     */
     public int longWindow(int step) {
+        if (!windowPhases.isEmpty()) {
+            int phase = (int) Math.min(windowPhases.size() - 1, (long) step * windowPhases.size() / totalSteps);
+            return Math.min(seqLen, windowPhases.get(phase));
+        }
         double frac = totalSteps <= 1 ? 1.0 : (double) step / (totalSteps - 1);
         double w = windowStart + (seqLen - windowStart) * frac;
         int blocks = (int) Math.floor(w / windowBlock);

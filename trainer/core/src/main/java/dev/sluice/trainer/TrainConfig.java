@@ -53,6 +53,9 @@ import java.util.List;
  *     mask leaves embeddings undecayed; lm_head, the scalars and the matrices are decayed)
  * @param lrBatchExponent when set, each batch phase's peak LR is (batch ÷ the first phase's batch)^exponent, as
  *     modded-nanogpt raises it with its batch-size schedule (0.6: ×1.51, ×1.93 for 8 → 16 → 24); left out: one peak
+ * @param windowSchedule when set, the long attention window (tokens) of each equal share of the steps, as
+ *     modded-nanogpt's ws_schedule steps it per third (e.g. [64, 128, 256]: the last third trains, and evaluation
+ *     runs, at the final window); left out: it grows linearly from window_start to seq_len by window_block
  * @param muonMomentumCooldownSteps when set, Muon's momentum falls linearly from its end value back to its start value
  *     over this many final steps (modded-nanogpt: 50); left out: it stays at the end value
  */
@@ -64,7 +67,8 @@ public record TrainConfig(Double tokensPerParam, Long trainTokens, List<Integer>
                           int windowStart, int windowBlock, long seed, String device, List<String> devices,
                           String dtype, int evalEvery,
                           int evalSequences, double peakFlops, Boolean tf32, String optimizer, String muonCoefficients,
-                          Boolean decayEmbedding, Double lrBatchExponent, Integer muonMomentumCooldownSteps)
+                          Boolean decayEmbedding, Double lrBatchExponent, Integer muonMomentumCooldownSteps,
+                          List<Integer> windowSchedule)
         implements java.io.Serializable {
 
     public TrainConfig {
@@ -84,6 +88,9 @@ public record TrainConfig(Double tokensPerParam, Long trainTokens, List<Integer>
         optimizer = optimizer == null ? "muon" : optimizer;
         muonCoefficients = muonCoefficients == null ? "simple" : muonCoefficients;
         decayEmbedding = decayEmbedding != null && decayEmbedding;
+        windowSchedule = windowSchedule == null ? List.of() : List.copyOf(windowSchedule);
+        require(windowSchedule.stream().allMatch(w -> w > 0), "train.window_schedule", "must list positive windows",
+                windowSchedule);
         require(optimizer.equals("muon") || optimizer.equals("adamw"), "train.optimizer", "must be muon or adamw",
                 optimizer);
         require(muonCoefficients.equals("simple") || muonCoefficients.equals("quintic"), "train.muon_coefficients",
@@ -100,7 +107,9 @@ public record TrainConfig(Double tokensPerParam, Long trainTokens, List<Integer>
                 "must list positive sequence counts", batchSchedule);
         require(microBatch == null || microBatch > 0, "train.micro_batch", "must be > 0 (leave it out for whole steps)",
                 microBatch);
-        require(muonLr > 0 && adamLr > 0, "train.muon_lr/adam_lr", "must be > 0", muonLr + "/" + adamLr);
+        require(adamLr > 0, "train.adam_lr", "must be > 0", adamLr);
+        require(muonLr > 0 || optimizer.equals("adamw"), "train.muon_lr", "must be > 0 (train.optimizer is muon)",
+                muonLr);
         require(muonMomentumStart >= 0 && muonMomentumEnd < 1, "train.muon_momentum_*", "must be in [0, 1)",
                 muonMomentumStart + ".." + muonMomentumEnd);
         require(adamBeta1 >= 0 && adamBeta1 < 1 && adamBeta2 >= 0 && adamBeta2 < 1, "train.adam_beta1/2",

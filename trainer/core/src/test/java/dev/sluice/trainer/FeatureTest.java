@@ -195,7 +195,7 @@ class FeatureTest {
 
     @Test
     void theRunsWindowHistoryIsTheScheduleSoFar() {
-        Schedules s = new Schedules(5, java.util.List.of(1), 64, 0, 0.9, 0.9, 0, 16, 16, 0, 0);
+        Schedules s = new Schedules(5, java.util.List.of(1), 64, 0, 0.9, 0.9, 0, 16, 16, 0, 0, java.util.List.of());
         // windows 16 + 48·s/4 rounded down to blocks of 16: 16, 16, 32, 48, 64
         assertArrayEquals(new int[] {16}, s.longWindowsThrough(1));
         assertArrayEquals(new int[] {16, 32}, s.longWindowsThrough(2));

@@ -147,4 +147,35 @@ class MarinFidelityTest {
         }
         return values;
     }
+
+    @Test
+    void tinyPlainIsThePlainGptAndLearns() {
+        SpeedrunConfig plain = SpeedrunConfig.load(java.nio.file.Path.of("../../configs/speedrun/tiny-plain.yaml"));
+        SpeedrunConfig tiny = SpeedrunConfig.load(java.nio.file.Path.of("../../configs/speedrun/tiny.yaml"));
+        assertEquals(tiny.seqLen(), plain.seqLen());
+        assertEquals(tiny.tokenizer(), plain.tokenizer());
+        assertEquals(tiny.schedules().totalTokens(), plain.schedules().totalTokens(), "tiny's token budget");
+        assertEquals(tiny.model().dModel(), plain.model().dModel());
+        for (Feature f : Feature.values()) {
+            assertTrue(!f.isOn(plain.model()), f.field + " is off in the plain GPT");
+        }
+        assertEquals("adamw", plain.train().optimizer());
+        assertEquals("gpt2", plain.model().init());
+        // four steps on one batch: AdamW on every parameter brings its loss down from ln(vocabulary)
+        SpeedrunConfig short4 = plain.withTrainTokens(4L * 16 * plain.seqLen(), Map.of());
+        List<int[]> rows = new ArrayList<>();
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        for (int i = 0; i < 16; i++) {
+            rows.add(r.ints(plain.seqLen() + 1, 0, 2_000).toArray());
+        }
+        try (Trainer t = new Trainer(short4, Tokenizers.load("gpt2"))) {
+            double first = t.step(rows).loss();
+            assertEquals(Math.log(50_304), first, 0.1, "GPT-2's small init starts near uniform");
+            double last = first;
+            for (int i = 1; i < 4; i++) {
+                last = t.step(rows).loss();
+            }
+            assertTrue(last < first - 0.5, first + " -> " + last);
+        }
+    }
 }

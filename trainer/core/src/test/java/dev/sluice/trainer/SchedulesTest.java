@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 class SchedulesTest {
 
-    static Schedules s = new Schedules(300, List.of(8, 16, 24), 256, 0.4, 0.85, 0.95, 30, 64, 64, 0, 0);
+    static Schedules s = new Schedules(300, List.of(8, 16, 24), 256, 0.4, 0.85, 0.95, 30, 64, 64, 0, 0, List.of());
 
     @Test
     void batchSizeGrowsAcrossThirds() {
@@ -71,7 +71,7 @@ class SchedulesTest {
     void withBatchScalingAndMomentumCooldownTheSchedulesAreModdedNanogpts() {
         int n = 300;
         double cooldownFrac = 0.55;
-        Schedules ours = new Schedules(n, List.of(8, 16, 24), 256, cooldownFrac, 0.85, 0.95, 30, 64, 64, 0.6, 50);
+        Schedules ours = new Schedules(n, List.of(8, 16, 24), 256, cooldownFrac, 0.85, 0.95, 30, 64, 64, 0.6, 50, List.of());
         for (int step = 0; step < n; step++) {
             double x = (double) step / n;
             double lrMax = 1.0;
@@ -98,5 +98,18 @@ class SchedulesTest {
         }
         assertEquals(Math.pow(2, 0.6), ours.lrMultiplier(100), 1e-12, "the second phase's peak, before the cooldown");
         assertEquals(0.1, ours.lrMultiplier(n - 1), 1e-12);
+    }
+
+    /** modded-nanogpt's get_ws (25500ab7): ws_schedule[int(len(ws_schedule) · step / N)], per equal share of the run. */
+    @Test
+    void aWindowScheduleStepsPerShareAsModdedNanogptsDoes() {
+        List<Integer> ws = List.of(64, 128, 256);
+        Schedules ours = new Schedules(147, List.of(8, 16, 24), 256, 0.4, 0.85, 0.95, 30, 64, 64, 0, 0, ws);
+        for (int step = 0; step < 147; step++) {
+            int reference = ws.get((int) (ws.size() * ((double) step / 147)));
+            assertEquals(reference, ours.longWindow(step), "window at step " + step);
+        }
+        assertEquals(49, java.util.stream.IntStream.range(0, 147).filter(i -> ours.longWindow(i) == 256).count(),
+                "the last third trains at the final window, which evaluation then uses");
     }
 }
