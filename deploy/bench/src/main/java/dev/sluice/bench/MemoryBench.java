@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.sluice.contract.config.YamlConfig;
 import dev.sluice.jobs.Speedruns;
-import dev.sluice.tokenizer.Tokenizers;
 import dev.sluice.trainer.MemoryPlan;
 import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.Torch;
@@ -82,7 +82,7 @@ public final class MemoryBench {
         for (int i = 0; i < micro * replicas; i++) {
             rows.add(random.ints(c.seqLen() + 1, 0, c.model().vocabSize()).toArray());
         }
-        var tokenizer = Tokenizers.load(c.tokenizer().spec());
+        var tokenizer = c.tokenizer().load();
         warmUp();
         warmUpTrainer(c, tokenizer);
         System.gc();
@@ -123,9 +123,8 @@ public final class MemoryBench {
      * pages of their own (10 MB of {@code micro}'s measured peak until they were warmed here).
      */
     private static void warmUpTrainer(SpeedrunConfig c, dev.sluice.tokenizer.Tokenizer tokenizer) {
-        Map<String, Object> train = new java.util.HashMap<>(Map.of("batch_schedule", List.of(1), "devices", List.of(),
-                "window_start", 8, "window_block", 8));
-        train.put("micro_batch", null);
+        Map<String, Object> train = Map.of("batch_schedule", List.of(1), "devices", List.of(), "window_start", 8,
+                "window_block", 8, "micro_batch", YamlConfig.LEFT_OUT);
         SpeedrunConfig small = new SpeedrunConfig(c.name(), c.data().withSeqLen(8), c.model(), c.train())
                 .withModel(Map.of("vocab_size", 128, "d_model", 16, "n_layers", 1, "n_heads", 2, "head_dim", 8))
                 .withTrainTokens(80, train);

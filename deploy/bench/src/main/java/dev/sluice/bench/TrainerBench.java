@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.contract.config.YamlConfig;
 import dev.sluice.jobs.Speedruns;
-import dev.sluice.tokenizer.Tokenizers;
 import dev.sluice.trainer.Flops;
 import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.Torch;
@@ -142,9 +142,8 @@ public final class TrainerBench {
         int batch = !args[4].equals("config") ? Integer.parseInt(args[4]) : Math.max(1,
                 Math.min(loaded.train().batchSchedule().get(0), DEFAULT_TOKENS / loaded.seqLen()));
         Integer micro = !args[5].equals("config") ? Integer.valueOf(args[5]) : loaded.train().microBatch();
-        Map<String, Object> train = new java.util.HashMap<>(Map.of("dtype", args[2], "batch_schedule", List.of(batch),
-                "device", "cpu"));
-        train.put("micro_batch", micro); // null: the whole step in one pass
+        Map<String, Object> train = Map.of("dtype", args[2], "batch_schedule", List.of(batch), "device", "cpu",
+                "micro_batch", micro != null ? micro : YamlConfig.LEFT_OUT); // left out: the whole step in one pass
         SpeedrunConfig c = loaded.withModel(Map.of("attention", args[1], "loss", args[7])).withTrain(train);
         int seqLen = c.seqLen();
         SplittableRandom random = new SplittableRandom(1);
@@ -158,7 +157,7 @@ public final class TrainerBench {
         List<Double> seconds = new ArrayList<>();
         double firstLoss = Double.NaN;
         boolean nativeBfloat16;
-        try (Trainer t = new Trainer(c, Tokenizers.load(c.tokenizer().spec()))) {
+        try (Trainer t = new Trainer(c, c.tokenizer().load())) {
             nativeBfloat16 = t.model().nativeBfloat16();
             for (int s = 0; s < steps + 1; s++) { // the first step warms up
                 Trainer.StepResult result = t.step(rows);

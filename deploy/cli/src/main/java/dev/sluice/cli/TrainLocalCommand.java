@@ -8,7 +8,6 @@ import dev.sluice.jobs.Speedruns;
 import dev.sluice.pipeline.DocumentSplit;
 import dev.sluice.runtime.DemoCorpus;
 import dev.sluice.tokenizer.Tokenizer;
-import dev.sluice.tokenizer.Tokenizers;
 import dev.sluice.trainer.Flops;
 import dev.sluice.trainer.InMemoryTraining;
 import dev.sluice.trainer.SpeedrunConfig;
@@ -51,7 +50,7 @@ final class TrainLocalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SpeedrunConfig c = overrides.apply(SpeedrunConfig.load(Speedruns.resolve(config)));
-        Tokenizer tok = Tokenizers.load(c.tokenizer().spec());
+        Tokenizer tok = c.tokenizer().load();
         Path outDir = out != null ? out : SluiceHome.dir().resolve("runs/" + c.name() + "-local");
         Files.createDirectories(outDir);
         List<String> train = new ArrayList<>();

@@ -1,5 +1,6 @@
 package dev.sluice.jobs;
 
+import dev.sluice.contract.config.YamlConfig;
 import dev.sluice.trainer.SpeedrunConfig;
 import java.util.LinkedHashMap;
 import dev.sluice.trainer.Devices;
@@ -53,7 +54,7 @@ public final class RunOverrides {
             }
             long perRound = (long) c.seqLen() * schedule.stream().mapToInt(Integer::intValue).sum();
             long rounds = (maxSteps + schedule.size() - 1) / schedule.size();
-            train.put("tokens_per_param", null); // the smoke run's budget is in tokens
+            train.put("tokens_per_param", YamlConfig.LEFT_OUT); // the smoke run's budget is in tokens
             train.put("train_tokens", rounds * perRound);
             train.put("eval_every", 0);
         }

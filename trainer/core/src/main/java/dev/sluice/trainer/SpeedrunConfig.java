@@ -69,7 +69,7 @@ public record SpeedrunConfig(String name, DataContract data, ModelConfig model, 
     public SpeedrunConfig withTrainTokens(long tokens, Map<String, ?> otherChanges) {
         Map<String, Object> changes = new java.util.HashMap<>(otherChanges);
         changes.put("train_tokens", tokens);
-        changes.put("tokens_per_param", null);
+        changes.put("tokens_per_param", YamlConfig.LEFT_OUT);
         return withTrain(changes);
     }
 

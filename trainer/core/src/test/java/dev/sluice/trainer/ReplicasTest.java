@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import dev.sluice.contract.config.YamlConfig;
 import dev.sluice.tokenizer.Tokenizer;
 import dev.sluice.tokenizer.Tokenizers;
 import java.io.IOException;
@@ -32,9 +33,8 @@ class ReplicasTest {
     /** micro.yaml names its device, which must then be the first of the list; {@code microBatch} null: whole steps. */
     static SpeedrunConfig config(List<String> devices, Integer microBatch) {
         String first = devices.isEmpty() ? "cpu" : devices.get(0).replace("*", "0");
-        Map<String, Object> changes = new java.util.HashMap<>(Map.of("devices", devices, "device", first));
-        changes.put("micro_batch", microBatch);
-        return CheckpointTest.config().withTrain(changes);
+        return CheckpointTest.config().withTrain(Map.of("devices", devices, "device", first,
+                "micro_batch", microBatch != null ? microBatch : YamlConfig.LEFT_OUT));
     }
 
     static List<Double> losses(Trainer t, int steps) {

@@ -106,10 +106,8 @@ class TinyTrainingTest {
     }
 
     static TrainConfig withTokens(TrainConfig t, long tokens) {
-        Map<String, Object> changes = new java.util.HashMap<>(Map.of("train_tokens", tokens,
+        return YamlConfig.with(t, Map.of("train_tokens", tokens, "tokens_per_param", YamlConfig.LEFT_OUT,
                 "batch_schedule", List.of(8), "muon_momentum_warmup_steps", 10));
-        changes.put("tokens_per_param", null);
-        return YamlConfig.with(t, changes);
     }
 
     /** Cross-entropy (nats) of the validation targets under the training tokens' unigram distribution (add-one). */

@@ -25,6 +25,14 @@ public final class YamlConfig {
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY); // tokenizer: gpt2 or [gpt2, marin]
 
+    /** A change that leaves the field out, so the record takes its default ({@code Map.of} holds no nulls). */
+    public static final Object LEFT_OUT = new Object() {
+        @Override
+        public String toString() {
+            return "(left out)";
+        }
+    };
+
     private YamlConfig() {}
 
     public static <T> T load(Path file, Class<T> type) {
@@ -56,7 +64,7 @@ public final class YamlConfig {
     /**
      * The same config with some fields changed, named as in the YAML ({@code seq_len}, {@code kafka}, ...), bound
      * and checked by the record's constructor exactly as a loaded file is: a changed copy needs no list of the
-     * record's other fields.
+     * record's other fields. A value of {@link #LEFT_OUT} leaves the field out.
      */
     @SuppressWarnings("unchecked")
     public static <T extends Record> T with(T config, Map<String, ?> changes) {
@@ -65,7 +73,7 @@ public final class YamlConfig {
             if (!tree.has(field)) {
                 throw new IllegalArgumentException(config.getClass().getSimpleName() + " has no field '" + field + "'");
             }
-            tree.set(field, YAML.valueToTree(value));
+            tree.set(field, value == LEFT_OUT ? tree.nullNode() : YAML.valueToTree(value));
         });
         try {
             return (T) YAML.treeToValue(tree, config.getClass());
