@@ -26,6 +26,7 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.NewTopic;
 
 /**
  * The TokenizeJob: corpus shards → tokenize (chained to the readers) → pack (keyed by split) → mixture sample and
@@ -105,7 +106,8 @@ public final class TokenizeJob {
         requireTransactionTimeout(kafka);
         String configured = config.kafka().properties().get("replication.factor");
         short replication = configured != null ? Short.parseShort(configured) : KafkaTopics.defaultReplication(kafka);
-        KafkaTopics.prepare(kafka, topics(), config.partitions(), replication, overwrite);
+        KafkaTopics.prepare(kafka, topics().stream().map(t -> new NewTopic(t, config.partitions(), replication))
+                .toList(), overwrite);
     }
 
     /** Before resuming from a savepoint: the topics stay as they are (they hold what was written before it). */
@@ -204,7 +206,6 @@ public final class TokenizeJob {
         env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
         env.getCheckpointConfig().setCheckpointTimeout(CHECKPOINT_TIMEOUT.toMillis());
         boolean bounded = config.watchIntervalMs() == 0;
-        Duration watch = bounded ? null : Duration.ofMillis(config.watchIntervalMs());
         Map<String, CorpusFormat.Options> options = new HashMap<>();
         Map<String, List<String>> patterns = new HashMap<>();
         for (PipelineConfig.Source s : config.sources()) {
@@ -216,8 +217,11 @@ public final class TokenizeJob {
             }
         }
         int readers = Math.max(1, Math.min(config.parallelism(), bounded ? schedule.splits().size() : config.parallelism()));
-        return env.fromSource(new CorpusSource(schedule, options, patterns, watch, config.splitBytes()),
-                        WatermarkStrategy.noWatermarks(), "corpus")
+        CorpusSource.Builder source = CorpusSource.forSchedule(schedule, options, config.splitBytes());
+        if (!bounded) {
+            source.monitorContinuously(patterns, Duration.ofMillis(config.watchIntervalMs()));
+        }
+        return env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "corpus")
                 .setParallelism(readers)
                 .uid("corpus");
     }

@@ -148,7 +148,7 @@ public final class PipelineBench {
             throws Exception {
         var job = new TokenizeJob(config(tokenizer, corpus, epochs, parallelism));
         ThreadCpu cpu = ThreadCpu.startIfAvailable();
-        ObjectNode summary = PipelineRunner.start(job, infra, true, 0).awaitSummary();
+        ObjectNode summary = PipelineRunner.of(job, infra).overwrite(true).restartAttempts(0).start().awaitSummary();
         return new Run("TokenizeJob", summary.get("tokens_per_second").asDouble(), cpu == null ? null : cpu.stop(),
                 summary);
     }

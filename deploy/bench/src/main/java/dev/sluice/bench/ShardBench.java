@@ -84,7 +84,7 @@ public final class ShardBench {
         PipelineConfig config = YamlConfig.load(Path.of(args[0]), PipelineConfig.class);
         ObjectNode summary;
         try (Infrastructure infra = Infrastructure.builder().slots(config.parallelism() + 3).start()) {
-            summary = PipelineRunner.start(new TokenizeJob(config), infra, false, 0).awaitSummary();
+            summary = PipelineRunner.of(new TokenizeJob(config), infra).start().awaitSummary();
         }
         ObjectNode out = JSON.createObjectNode();
         out.set("summary", summary);

@@ -79,7 +79,8 @@ final class AblateCommand implements Callable<Integer> {
         try (Infrastructure infra = this.infra.start(kafka.bootstrapServers(null), kafka.properties(Map.of()),
                 corpus.parallelism() + 8)) {
             int together = sideBySide != null ? sideBySide : infra.isEmbedded() ? 1 : freeSlots(infra.webUrl());
-            AblationRunner runner = new AblationRunner(plan, corpus, outDir, trainCheckpointMs, together);
+            AblationRunner runner = AblationRunner.builder(plan, corpus, outDir).trainCheckpointMs(trainCheckpointMs)
+                    .sideBySide(together).build();
             Thread hook = new Thread(() -> {
                 System.err.println("\nsluice: stopping (cancelling jobs, closing Kafka and Flink)...");
                 runner.cancelAll();

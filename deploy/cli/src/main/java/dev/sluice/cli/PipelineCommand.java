@@ -47,7 +47,8 @@ final class PipelineCommand implements Callable<Integer> {
             System.err.println("Flink Web UI: " + infra.webUrl());
             System.err.println("Kafka: " + infra.bootstrapServers());
             System.err.println("writing topics: " + String.join(", ", job.topics()));
-            var run = PipelineRunner.start(job, infra, options.overwrite(), 3, savepoint);
+            var run = PipelineRunner.of(job, infra).overwrite(options.overwrite()).restartAttempts(3)
+                    .fromSavepoint(savepoint).start();
             if (cfg.watchIntervalMs() > 0) {
                 System.err.println("watching for new shards every " + cfg.watchIntervalMs() + " ms; Ctrl-C stops");
                 stopped.await();

@@ -36,17 +36,59 @@ public final class AblationRunner {
     private final List<Run> runs = new ArrayList<>();
     private final List<JobClient> jobs = new ArrayList<>();
 
-    public AblationRunner(AblationPlan plan, PipelineConfig corpus, Path out, long trainCheckpointMs, int sideBySide) {
-        this.plan = plan;
-        this.corpus = corpus;
-        this.out = out;
-        this.sideBySide = Math.max(1, sideBySide);
+    private AblationRunner(Builder b) {
+        this.plan = b.plan;
+        this.corpus = b.corpus;
+        this.out = b.out;
+        this.sideBySide = b.sideBySide;
         for (AblationPlan.Variant v : plan.all()) {
             for (long seed : plan.seedValues()) {
                 Path dir = out.resolve(v.dir()).resolve("seed-" + seed).toAbsolutePath();
                 runs.add(new Run(v, seed, new TrainJobConfig(plan.run(v, seed), dir.toString(),
-                        trainCheckpointMs, true)));
+                        b.trainCheckpointMs, true)));
             }
+        }
+    }
+
+    /** A study of the plan, its topic written from the corpus, its runs and report under {@code out}. */
+    public static Builder builder(AblationPlan plan, PipelineConfig corpus, Path out) {
+        return new Builder(plan, corpus, out);
+    }
+
+    /** The study's optional settings: one TrainJob at a time, checkpoints every 20 s, unless set. */
+    public static final class Builder {
+        private final AblationPlan plan;
+        private final PipelineConfig corpus;
+        private final Path out;
+        private long trainCheckpointMs = 20_000;
+        private int sideBySide = 1;
+
+        private Builder(AblationPlan plan, PipelineConfig corpus, Path out) {
+            this.plan = plan;
+            this.corpus = corpus;
+            this.out = out;
+        }
+
+        /** The TrainJobs' checkpoint interval. */
+        public Builder trainCheckpointMs(long ms) {
+            if (ms <= 0) {
+                throw new IllegalArgumentException("the checkpoint interval must be > 0 ms, got " + ms);
+            }
+            this.trainCheckpointMs = ms;
+            return this;
+        }
+
+        /** How many TrainJobs run at once (on a cluster, one per free task slot). */
+        public Builder sideBySide(int runs) {
+            if (runs < 1) {
+                throw new IllegalArgumentException("side by side must be >= 1, got " + runs);
+            }
+            this.sideBySide = runs;
+            return this;
+        }
+
+        public AblationRunner build() {
+            return new AblationRunner(this);
         }
     }
 
@@ -56,7 +98,7 @@ public final class AblationRunner {
         // the study's data: block decides what is written; checks the corpus and tokenizer before anything starts
         TokenizeJob tokenize = new TokenizeJob(plan.config().data(), corpus);
         long start = System.nanoTime();
-        PipelineRunner.Run pipeline = PipelineRunner.start(tokenize, infra, true, 3);
+        PipelineRunner.Run pipeline = PipelineRunner.of(tokenize, infra).overwrite(true).restartAttempts(3).start();
         jobs.add(pipeline.client());
         progress.println("TokenizeJob submitted: " + String.join(", ", tokenize.topics()));
         pipeline.awaitSummary(); // every run reads the whole topic, as written once

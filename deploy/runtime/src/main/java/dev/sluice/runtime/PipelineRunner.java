@@ -15,20 +15,48 @@ public final class PipelineRunner {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private PipelineRunner() {}
+    private final TokenizeJob job;
+    private final Infrastructure infra;
+    private boolean overwrite;
+    private int restartAttempts;
+    private String savepoint;
 
-    /** Prepares the topics and submits the job; returns once a bounded job finishes (the summary) or is running. */
-    public static Run start(TokenizeJob job, Infrastructure infra, boolean overwrite, int restartAttempts)
-            throws Exception {
-        return start(job, infra, overwrite, restartAttempts, null);
+    private PipelineRunner(TokenizeJob job, Infrastructure infra) {
+        this.job = job;
+        this.infra = infra;
+    }
+
+    /** A submission of the job to the infrastructure: topics kept, no restarts, a fresh start, unless set below. */
+    public static PipelineRunner of(TokenizeJob job, Infrastructure infra) {
+        return new PipelineRunner(job, infra);
+    }
+
+    /** Deletes and recreates the job's topics first, so a rerun does not append to an earlier run's batches. */
+    public PipelineRunner overwrite(boolean overwrite) {
+        this.overwrite = overwrite;
+        return this;
+    }
+
+    /** How often Flink restarts the job from its last checkpoint after a failure before giving up. */
+    public PipelineRunner restartAttempts(int restartAttempts) {
+        if (restartAttempts < 0) {
+            throw new IllegalArgumentException("restart attempts must be >= 0, got " + restartAttempts);
+        }
+        this.restartAttempts = restartAttempts;
+        return this;
     }
 
     /**
-     * As above; with a savepoint, the job resumes from it (at any parallelism) and the topics, which hold what was
-     * written before it, are kept as they are.
+     * Resumes from a savepoint (at any parallelism); the topics, which hold what was written before it, are kept as
+     * they are.
      */
-    public static Run start(TokenizeJob job, Infrastructure infra, boolean overwrite, int restartAttempts,
-                            String savepoint) throws Exception {
+    public PipelineRunner fromSavepoint(String savepoint) {
+        this.savepoint = savepoint;
+        return this;
+    }
+
+    /** Prepares the topics and submits the job; returns once it is submitted. */
+    public Run start() throws Exception {
         Properties kafka = infra.kafkaClient();
         if (savepoint == null) {
             job.prepareTopics(kafka, overwrite);

@@ -63,7 +63,7 @@ public final class SpeedrunRunner {
             trains.add(new TrainJobConfig(c, dirOf(t).toAbsolutePath().toString(), trainCheckpointMs, false));
         }
         long start = System.nanoTime();
-        PipelineRunner.Run pipeline = PipelineRunner.start(tokenize, infra, true, 3);
+        PipelineRunner.Run pipeline = PipelineRunner.of(tokenize, infra).overwrite(true).restartAttempts(3).start();
         jobs.add(pipeline.client());
         progress.println("TokenizeJob submitted: " + String.join(", ", tokenize.topics()));
         waitForFirstBatches(infra, trains);

@@ -49,7 +49,8 @@ class AblationTest {
             var progress = new ByteArrayOutputStream();
             // two side by side, then the third: as on a cluster with two free slots (here they share one JVM and
             // take turns in the gradient collector)
-            Ablation ablation = new AblationRunner(plan, corpus, out, 500, 2).run(infra, new PrintStream(progress));
+            Ablation ablation = AblationRunner.builder(plan, corpus, out).trainCheckpointMs(500).sideBySide(2).build()
+                    .run(infra, new PrintStream(progress));
             assertTrue(progress.toString().contains("run 2/3 ") && progress.toString().contains("run 3/3 "),
                     progress.toString());
 

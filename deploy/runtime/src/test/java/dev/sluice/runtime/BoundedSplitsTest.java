@@ -102,7 +102,7 @@ class BoundedSplitsTest {
         long expected = referenceSequences(documents, gpt2);
         try (Infrastructure infra = Infrastructure.builder().slots(8).start()) {
             PipelineConfig two = config("p2", 2);
-            ObjectNode summary = PipelineRunner.start(new TokenizeJob(two), infra, false, 0).awaitSummary();
+            ObjectNode summary = PipelineRunner.of(new TokenizeJob(two), infra).start().awaitSummary();
             ObjectNode train = (ObjectNode) summary.get("topics").get(two.data().topic("train"));
             assertEquals(expected, train.get("sequences").asLong(), summary.toString());
             long splits = 0;
@@ -123,7 +123,7 @@ class BoundedSplitsTest {
             // stop with a savepoint once a checkpoint has committed something, resume at parallelism 3: the same
             // batches again
             PipelineConfig first = config("resumed", 2);
-            var run = PipelineRunner.start(new TokenizeJob(first), infra, false, 0);
+            var run = PipelineRunner.of(new TokenizeJob(first), infra).start();
             String topic = first.data().topic("train");
             long t0 = System.nanoTime();
             awaitFirstCheckpoint(infra, run.client().getJobID().toString()); // the job takes seconds more
@@ -132,7 +132,8 @@ class BoundedSplitsTest {
                     SavepointFormatType.CANONICAL).get();
             int before = Topics.contents(infra.bootstrapServers(), topic, meta).size();
             assertTrue(before < reference.size(), "stopped part-way: " + before + " of " + reference.size());
-            PipelineRunner.start(new TokenizeJob(config("resumed", 3)), infra, false, 0, savepoint).awaitSummary();
+            PipelineRunner.of(new TokenizeJob(config("resumed", 3)), infra).fromSavepoint(savepoint).start()
+                    .awaitSummary();
             assertEquals(reference, Topics.contents(infra.bootstrapServers(), topic, meta),
                     "stopped at parallelism 2 after " + before + " batches, resumed at 3");
         }

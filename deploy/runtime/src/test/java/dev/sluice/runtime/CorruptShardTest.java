@@ -111,7 +111,7 @@ class CorruptShardTest {
                 """.formatted(dir), PipelineConfig.class);
         ObjectNode summary;
         try (Infrastructure infra = Infrastructure.builder().slots(6).start()) {
-            summary = PipelineRunner.start(new TokenizeJob(config), infra, false, 0).awaitSummary();
+            summary = PipelineRunner.of(new TokenizeJob(config), infra).start().awaitSummary();
             // malformed JSON, empty, missing field, 100 MB, truncated gz
             assertEquals(5, summary.get("rejected_records").asLong(), summary.toString());
             assertEquals(1, summary.get("invalid_utf8_records").asLong(), summary.toString());

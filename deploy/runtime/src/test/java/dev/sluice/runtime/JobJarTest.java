@@ -109,7 +109,7 @@ class JobJarTest {
         // The reference: the same config through the runtime's own path (MiniCluster, this JVM's class path).
         PipelineConfig inProcess = YamlConfig.parse(corpus("inprocess"), PipelineConfig.class);
         try (Infrastructure infra = Infrastructure.builder().kafka(kafka.bootstrapServers()).slots(8).start()) {
-            PipelineRunner.start(new TokenizeJob(inProcess), infra, false, 0).awaitSummary();
+            PipelineRunner.of(new TokenizeJob(inProcess), infra).start().awaitSummary();
         }
         BatchMeta meta = BatchMeta.of(Tokenizers.load("gpt2"), 128);
         for (String split : List.of("train", "val")) {
@@ -161,7 +161,7 @@ class JobJarTest {
         PipelineConfig inProcess = YamlConfig.parse(corpus("resume-reference").replace("partitions: 1", twelveEpochs),
                 PipelineConfig.class);
         try (Infrastructure infra = Infrastructure.builder().kafka(kafka.bootstrapServers()).slots(8).start()) {
-            PipelineRunner.start(new TokenizeJob(inProcess), infra, false, 0).awaitSummary();
+            PipelineRunner.of(new TokenizeJob(inProcess), infra).start().awaitSummary();
         }
         BatchMeta meta = BatchMeta.of(Tokenizers.load("gpt2"), 128);
         for (String split : List.of("train", "val")) {
@@ -188,7 +188,7 @@ class JobJarTest {
         TrainJobConfig reference = new TrainJobConfig(Micro.config().withDataset(data.data().dataset()),
                 dir.resolve("in-process").toString(), 1000, true);
         try (Infrastructure infra = Infrastructure.builder().kafka(kafka.bootstrapServers()).slots(8).start()) {
-            PipelineRunner.start(new TokenizeJob(data), infra, false, 0).awaitSummary();
+            PipelineRunner.of(new TokenizeJob(data), infra).start().awaitSummary();
             TrainRunner.awaitResults(TrainRunner.start(reference, infra, 0), reference);
         }
         // A second stock cluster, with DJL in its lib/ as the README says.

@@ -113,9 +113,9 @@ class LocalClusterFaultTest {
     @Test
     void killingATaskManagerDuringTheTokenizeJobLosesAndRepeatsNothing() throws Exception {
         PipelineConfig reference = corpus("fault-tm-reference", 3, 128);
-        PipelineRunner.start(new TokenizeJob(reference), infra, true, 0).awaitSummary();
+        PipelineRunner.of(new TokenizeJob(reference), infra).overwrite(true).restartAttempts(0).start().awaitSummary();
         PipelineConfig c = corpus("fault-tm", 3, 128);
-        PipelineRunner.Run run = PipelineRunner.start(new TokenizeJob(c), infra, true, 5);
+        PipelineRunner.Run run = PipelineRunner.of(new TokenizeJob(c), infra).overwrite(true).restartAttempts(5).start();
         awaitCompletedCheckpoint(run.client());
         String victim = taskManagerOf(run.client(), "tokenize");
         assertTrue(cluster.kill(victim, true));
@@ -168,7 +168,7 @@ class LocalClusterFaultTest {
     @Test
     void killingTheTrainersTaskManagerResumesWithTheLossesOfAnUninterruptedRun() throws Exception {
         PipelineConfig c = corpus("fault-trainer", 1, 64);
-        PipelineRunner.start(new TokenizeJob(c), infra, true, 5).awaitSummary();
+        PipelineRunner.of(new TokenizeJob(c), infra).overwrite(true).restartAttempts(5).start().awaitSummary();
         SpeedrunConfig s = speedrun();
         Path straight = dir.resolve("straight");
         var reference = new TrainJobConfig(s.withDataset(c.data().dataset()), straight.toString(), 300, true);
@@ -201,7 +201,7 @@ class LocalClusterFaultTest {
     @Test
     void killingAKafkaBrokerMidRunLetsPipelineAndTrainerContinue() throws Exception {
         PipelineConfig c = corpus("fault-broker", 2, 64);
-        PipelineRunner.Run pipeline = PipelineRunner.start(new TokenizeJob(c), infra, true, 5);
+        PipelineRunner.Run pipeline = PipelineRunner.of(new TokenizeJob(c), infra).overwrite(true).restartAttempts(5).start();
         awaitCompletedCheckpoint(pipeline.client());
         Path out = dir.resolve("broker");
         var job = new TrainJobConfig(speedrun().withDataset(c.data().dataset()), out.toString(), 500, false);

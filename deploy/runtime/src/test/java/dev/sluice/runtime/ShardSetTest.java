@@ -88,13 +88,13 @@ class ShardSetTest {
         Path vanished = corpus.resolve("kjv-00000.jsonl.gz");
         Files.delete(vanished);                                          // gone before it is read
         Files.copy(Path.of("../../data/corpus/kjv-00002.jsonl.gz"), corpus.resolve("kjv-00002.jsonl.gz")); // late
-        ObjectNode summary = PipelineRunner.start(job, infra, false, 0).awaitSummary();
+        ObjectNode summary = PipelineRunner.of(job, infra).start().awaitSummary();
 
         assertEquals(1, summary.get("unreadable_shards").asInt(), summary.toString());
         assertEquals(vanished.toAbsolutePath().normalize().toString(),
                 summary.get("unreadable_shard_paths").get(0).asText());
         PipelineConfig reference = config("shardset-reference", kept);
-        PipelineRunner.start(new TokenizeJob(reference), infra, false, 0).awaitSummary();
+        PipelineRunner.of(new TokenizeJob(reference), infra).start().awaitSummary();
         List<String> expected = rows(reference);
         assertTrue(expected.size() > 100, expected.size() + " sequences");
         assertEquals(expected, rows(changing), "the sequences of exactly the shards that were there at submission");

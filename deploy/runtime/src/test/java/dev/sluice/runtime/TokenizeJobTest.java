@@ -60,7 +60,7 @@ class TokenizeJobTest {
     }
 
     static ObjectNode run(PipelineConfig config) throws Exception {
-        return PipelineRunner.start(new TokenizeJob(config), infra, false, 0).awaitSummary();
+        return PipelineRunner.of(new TokenizeJob(config), infra).start().awaitSummary();
     }
 
     @Test
@@ -163,8 +163,8 @@ class TokenizeJobTest {
                 new String[] {"7200000", "above the brokers' transaction.max.timeout.ms (3600000)"})) {
             PipelineConfig config = YamlConfig.with(demo("timeout"), Map.of("kafka",
                     Map.of("properties", Map.of("transaction.timeout.ms", c[0]))));
-            var e = assertThrows(IllegalArgumentException.class, () -> PipelineRunner.start(new TokenizeJob(config),
-                    infra, false, 0), c[0]);
+            var e = assertThrows(IllegalArgumentException.class, () -> PipelineRunner.of(new TokenizeJob(config), infra)
+                    .start(), c[0]);
             assertTrue(e.getMessage().contains(c[1]), e.getMessage());
         }
     }

@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -65,7 +66,7 @@ class TrainJobTest {
                 checkpoint_interval_ms: 500
                 sources: [{name: sotu, paths: ["../../data/corpus/sotu-00000.jsonl.gz"]}]
                 """, PipelineConfig.class);
-        PipelineRunner.start(new TokenizeJob(pipeline), infra, false, 0).awaitSummary();
+        PipelineRunner.of(new TokenizeJob(pipeline), infra).start().awaitSummary();
     }
 
     @AfterAll
@@ -185,8 +186,8 @@ class TrainJobTest {
             BatchMeta meta = clean.data().meta("gpt2");
             poison = PoisonRecords.of(meta, reader.readAll(clean.trainTopic(), meta).get(0).get(0));
             int partitions = reader.readAll(clean.trainTopic(), meta).size();
-            KafkaTopics.prepare(infra.kafkaClient(), List.of(poisoned.trainTopic(), poisoned.valTopic()), partitions,
-                    (short) 1, false);
+            KafkaTopics.prepare(infra.kafkaClient(), List.of(new NewTopic(poisoned.trainTopic(), partitions, (short) 1),
+                    new NewTopic(poisoned.valTopic(), partitions, (short) 1)), false);
             copy(reader, producer, clean.valTopic(), poisoned.valTopic(), List.of(), poisonedAt);
             // one bad record of each kind between the good ones of partition 0, the first before any good one
             copy(reader, producer, clean.trainTopic(), poisoned.trainTopic(), List.copyOf(poison.values()), poisonedAt);

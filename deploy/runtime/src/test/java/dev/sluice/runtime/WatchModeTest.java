@@ -51,7 +51,7 @@ class WatchModeTest {
                 """.formatted(dir), PipelineConfig.class);
         BatchMeta meta = BatchMeta.of(Tokenizers.load("gpt2"), 64);
         try (Infrastructure infra = Infrastructure.builder().slots(6).start()) {
-            var run = PipelineRunner.start(new TokenizeJob(config), infra, false, 0);
+            var run = PipelineRunner.of(new TokenizeJob(config), infra).start();
             try {
                 long t0 = System.nanoTime();
                 Set<Long> first = waitForSeqIds(infra, config, meta, ids -> ids.size() > 100);

@@ -35,17 +35,49 @@ public final class CorpusSource implements Source<CorpusRecord, FileSourceSplit,
     private final ScheduleEnumerator.Watch watch;
     private final long splitBytes;
 
+    private CorpusSource(Builder b) {
+        this.splits = b.schedule.splits();
+        this.options = Map.copyOf(b.options);
+        this.splitBytes = b.splitBytes;
+        this.watch = b.watchInterval == null ? null : new ScheduleEnumerator.Watch(Map.copyOf(b.watchPatterns),
+                b.watchInterval, b.splitBytes);
+    }
+
     /**
+     * A bounded source of the schedule's splits (as Flink's {@code FileSource.forRecordStreamFormat}).
+     *
      * @param options each source's reading options, by source name
-     * @param watch null for a bounded run; else where new shards come from
+     * @param splitBytes how large a piece of a shard one reader takes at a time
      */
-    public CorpusSource(ShardSchedule schedule, Map<String, CorpusFormat.Options> options, Map<String, List<String>> watchPatterns,
-                        Duration watchInterval, long splitBytes) {
-        this.splits = schedule.splits();
-        this.options = Map.copyOf(options);
-        this.splitBytes = splitBytes;
-        this.watch = watchInterval == null ? null : new ScheduleEnumerator.Watch(Map.copyOf(watchPatterns),
-                watchInterval, splitBytes);
+    public static Builder forSchedule(ShardSchedule schedule, Map<String, CorpusFormat.Options> options,
+                                      long splitBytes) {
+        return new Builder(schedule, options, splitBytes);
+    }
+
+    /** The source's optional continuous monitoring; bounded unless set. */
+    public static final class Builder {
+        private final ShardSchedule schedule;
+        private final Map<String, CorpusFormat.Options> options;
+        private final long splitBytes;
+        private Map<String, List<String>> watchPatterns = Map.of();
+        private Duration watchInterval;
+
+        private Builder(ShardSchedule schedule, Map<String, CorpusFormat.Options> options, long splitBytes) {
+            this.schedule = schedule;
+            this.options = options;
+            this.splitBytes = splitBytes;
+        }
+
+        /** Unbounded: every {@code interval}, shards newly matching a source's patterns are read too. */
+        public Builder monitorContinuously(Map<String, List<String>> patterns, Duration interval) {
+            this.watchPatterns = patterns;
+            this.watchInterval = interval;
+            return this;
+        }
+
+        public CorpusSource build() {
+            return new CorpusSource(this);
+        }
     }
 
     @Override

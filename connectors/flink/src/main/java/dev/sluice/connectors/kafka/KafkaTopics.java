@@ -20,19 +20,21 @@ public final class KafkaTopics {
     private KafkaTopics() {}
 
     /**
-     * Makes each topic exist with {@code partitions} partitions. An existing empty topic is kept (it may be
-     * managed by an operator such as Strimzi); one that already holds records is refused unless {@code overwrite},
-     * in which case it is deleted and created again: appending a second run's batches would repeat every seq_id.
+     * Makes each topic exist with its partitions and replication (Kafka's own {@link NewTopic}; its configs are
+     * replaced by the batch topics' own). An existing empty topic is kept (it may be managed by an operator such as
+     * Strimzi); one that already holds records is refused unless {@code overwrite}, in which case it is deleted and
+     * created again: appending a second run's batches would repeat every seq_id.
      */
-    public static void prepare(Properties client, List<String> topics, int partitions, short replication,
-                               boolean overwrite) {
+    public static void prepare(Properties client, List<NewTopic> topics, boolean overwrite) {
         try (Admin admin = Admin.create(client)) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<String> toDelete = new ArrayList<>();
-            List<String> toCreate = new ArrayList<>();
-            for (String t : topics) {
+            List<NewTopic> toCreate = new ArrayList<>();
+            for (NewTopic topic : topics) {
+                String t = topic.name();
+                int partitions = topic.numPartitions();
                 if (!existing.contains(t)) {
-                    toCreate.add(t);
+                    toCreate.add(topic);
                     continue;
                 }
                 long records = recordCount(admin, t);
@@ -48,21 +50,25 @@ public final class KafkaTopics {
                                 + partitions);
                     }
                     toDelete.add(t);
-                    toCreate.add(t);
+                    toCreate.add(topic);
                 }
             }
             if (!toDelete.isEmpty()) {
                 admin.deleteTopics(toDelete).all().get(30, TimeUnit.SECONDS);
                 waitUntilGone(admin, toDelete);
             }
-            List<NewTopic> create = toCreate.stream().map(t -> new NewTopic(t, partitions, replication)
-                    .configs(Map.of("retention.ms", "-1", "max.message.bytes", Integer.toString(64 << 20)))).toList();
+            List<NewTopic> create = toCreate.stream().map(t -> new NewTopic(t.name(), t.numPartitions(),
+                    t.replicationFactor()).configs(Map.of("retention.ms", "-1", "max.message.bytes", Integer.toString(64 << 20)))).toList();
             admin.createTopics(create).all().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
-            throw new IllegalStateException("preparing Kafka topics " + topics + ": " + e.getCause().getMessage(), e);
+            throw new IllegalStateException("preparing Kafka topics " + names(topics) + ": " + e.getCause().getMessage(), e);
         } catch (Exception e) {
-            throw e instanceof RuntimeException r ? r : new IllegalStateException("preparing Kafka topics " + topics, e);
+            throw e instanceof RuntimeException r ? r : new IllegalStateException("preparing Kafka topics " + names(topics), e);
         }
+    }
+
+    private static List<String> names(List<NewTopic> topics) {
+        return topics.stream().map(NewTopic::name).toList();
     }
 
     /** Makes {@code topic} exist (created with {@code partitions} partitions if missing; an existing one is kept). */
