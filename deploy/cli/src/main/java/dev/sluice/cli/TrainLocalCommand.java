@@ -63,7 +63,7 @@ final class TrainLocalCommand implements Callable<Integer> {
         List<int[]> valRows = TextRows.of(tok, val, seqLen);
         valRows = valRows.subList(0, Math.min(valRows.size(), Math.max(1, c.train().evalSequences())));
         long start = System.nanoTime();
-        Trainer.EvalResult last = InMemoryTraining.run(c, tok, trainRows, valRows, outDir, System.err);
+        Trainer.EvalResult last = new InMemoryTraining(c, tok).run(trainRows, valRows, outDir, System.err);
         ObjectNode summary = new ObjectMapper().createObjectNode();
         summary.put("name", c.name());
         summary.put("steps", c.schedules().totalSteps());

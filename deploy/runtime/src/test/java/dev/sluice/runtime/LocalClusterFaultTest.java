@@ -115,7 +115,8 @@ class LocalClusterFaultTest {
         PipelineConfig reference = corpus("fault-tm-reference", 3, 128);
         PipelineRunner.of(new TokenizeJob(reference), infra).overwrite(true).restartAttempts(0).start().awaitSummary();
         PipelineConfig c = corpus("fault-tm", 3, 128);
-        PipelineRunner.Run run = PipelineRunner.of(new TokenizeJob(c), infra).overwrite(true).restartAttempts(5).start();
+        PipelineRunner.Run run = PipelineRunner.of(new TokenizeJob(c), infra).overwrite(true).restartAttempts(5)
+                .start();
         awaitCompletedCheckpoint(run.client());
         String victim = taskManagerOf(run.client(), "tokenize");
         assertTrue(cluster.kill(victim, true));
@@ -201,7 +202,8 @@ class LocalClusterFaultTest {
     @Test
     void killingAKafkaBrokerMidRunLetsPipelineAndTrainerContinue() throws Exception {
         PipelineConfig c = corpus("fault-broker", 2, 64);
-        PipelineRunner.Run pipeline = PipelineRunner.of(new TokenizeJob(c), infra).overwrite(true).restartAttempts(5).start();
+        PipelineRunner.Run pipeline = PipelineRunner.of(new TokenizeJob(c), infra).overwrite(true).restartAttempts(5)
+                .start();
         awaitCompletedCheckpoint(pipeline.client());
         Path out = dir.resolve("broker");
         var job = new TrainJobConfig(speedrun().withDataset(c.data().dataset()), out.toString(), 500, false);

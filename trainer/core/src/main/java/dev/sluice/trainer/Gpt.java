@@ -34,6 +34,7 @@ public final class Gpt implements AutoCloseable {
 
     private final ModelConfig config;
     private final NDManager manager;
+    private final Precision precision;
     private final DataType dtype;
     private final boolean bfloat16;
     private final boolean nativeBfloat16;
@@ -47,20 +48,19 @@ public final class Gpt implements AutoCloseable {
 
     /** Builds a model with weights drawn from {@code seed} (the same seed gives the same weights on any device). */
     public Gpt(ModelConfig config, NDManager manager, DataType dtype, long seed) {
-        this(config, manager, dtype, false, seed);
+        this(config, manager, Precision.of(dtype), seed);
     }
 
-    /**
-     * A model whose weights are {@code dtype} (the master copy the optimizers update) and whose matmuls, attention
-     * and lm_head run in bfloat16 when {@code bfloat16} is set; everything else (norms, residual stream, softmax of
-     * the logits, the loss) stays in {@code dtype}.
-     */
-    public Gpt(ModelConfig config, NDManager manager, DataType dtype, boolean bfloat16, long seed) {
-        this(config, manager, dtype, bfloat16, seed, LmHeadLoss.CHUNK_ELEMENTS);
+    /** As above, holding and computing as {@code precision} says. */
+    public Gpt(ModelConfig config, NDManager manager, Precision precision, long seed) {
+        this(config, manager, precision, seed, LmHeadLoss.CHUNK_ELEMENTS);
     }
 
-    /** As above, with the chunked loss's logits taking at most {@code chunkElements} per chunk. */
-    Gpt(ModelConfig config, NDManager manager, DataType dtype, boolean bfloat16, long seed, long chunkElements) {
+    /** As above, with the chunked loss's logits at most {@code chunkElements} per chunk (small in tests). */
+    Gpt(ModelConfig config, NDManager manager, Precision precision, long seed, long chunkElements) {
+        DataType dtype = precision.master();
+        boolean bfloat16 = precision.bfloat16();
+        this.precision = precision;
         this.config = config;
         this.manager = manager;
         this.dtype = dtype;
@@ -381,6 +381,10 @@ public final class Gpt implements AutoCloseable {
             double scale = config.attnScale() / Math.sqrt(config.headDim()) * rope.attentionTemperature();
             return new AttentionSchedule(windows, rope, scale);
         });
+    }
+
+    Precision precision() {
+        return precision;
     }
 
     DataType dtype() {

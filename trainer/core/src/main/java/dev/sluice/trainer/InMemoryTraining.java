@@ -12,13 +12,11 @@ import java.util.Locale;
  * The trainer on rows held in memory, no Kafka or Flink ({@code sluice train-local}): for a quick look at a config.
  * The streaming path is the TrainJob; both write the same {@code metrics.jsonl} and checkpoint.
  */
-public final class InMemoryTraining {
-
-    private InMemoryTraining() {}
+public record InMemoryTraining(SpeedrunConfig config, Tokenizer tokenizer) {
 
     /** Trains on {@code train} (cycled as needed), evaluates on {@code val}; returns the final evaluation. */
-    public static Trainer.EvalResult run(SpeedrunConfig config, Tokenizer tokenizer, List<int[]> train,
-                                         List<int[]> val, Path out, PrintStream progress) throws IOException {
+    public Trainer.EvalResult run(List<int[]> train, List<int[]> val, Path out, PrintStream progress)
+            throws IOException {
         MetricsLog metrics = MetricsLog.startNew(out);
         try (Trainer t = new Trainer(config, tokenizer)) {
             int next = 0;

@@ -32,11 +32,11 @@ public record MemoryPlan(ModelConfig model, int micro, int elementBytes, long we
         return of(config.model(), config.seqLen(), micro, dtype.equals("float64") ? 8 : 4, compute);
     }
 
-    public static MemoryPlan of(ModelConfig m, int seqLen, int micro, int elementBytes) {
+    static MemoryPlan of(ModelConfig m, int seqLen, int micro, int elementBytes) {
         return of(m, seqLen, micro, elementBytes, Compute.MASTER);
     }
 
-    public static MemoryPlan of(ModelConfig m, int seqLen, int micro, int elementBytes, Compute compute) {
+    static MemoryPlan of(ModelConfig m, int seqLen, int micro, int elementBytes, Compute compute) {
         long e = elementBytes;
         long d = m.dModel();
         long v = m.vocabSize();

@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
@@ -22,12 +21,12 @@ final class Replicas implements AutoCloseable {
     private final List<NDManager> managers = new ArrayList<>(); // of the replicas after the master
 
     /** The master (already built on the first device) and one replica per further device, built the same way. */
-    Replicas(Gpt master, List<Device> devices, DataType dtype, boolean bfloat16, long seed) {
+    Replicas(Gpt master, List<Device> devices, long seed) {
         models.add(master);
         for (Device device : devices.subList(1, devices.size())) {
             NDManager manager = NDManager.newBaseManager(device, "PyTorch");
             managers.add(manager);
-            models.add(new Gpt(master.config(), manager, dtype, bfloat16, seed));
+            models.add(new Gpt(master.config(), manager, master.precision(), seed));
         }
         if (devices.size() > 1) {
             Torch.load(); // the copies between devices are libtorch's

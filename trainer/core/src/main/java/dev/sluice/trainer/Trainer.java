@@ -55,10 +55,8 @@ public final class Trainer implements AutoCloseable {
         List<Device> devices = Devices.requireAll(config.train());
         Devices.requireTf32(config.train().device(), config.train().tf32(), System.getenv());
         this.manager = NDManager.newBaseManager(devices.get(0), "PyTorch");
-        DataType dtype = config.train().dtype().equals("float64") ? DataType.FLOAT64 : DataType.FLOAT32;
-        boolean bfloat16 = config.train().dtype().equals("bfloat16");
-        this.model = new Gpt(config.model(), manager, dtype, bfloat16, config.train().seed());
-        this.replicas = new Replicas(model, devices, dtype, bfloat16, config.train().seed());
+        this.model = new Gpt(config.model(), manager, Precision.named(config.train().dtype()), config.train().seed());
+        this.replicas = new Replicas(model, devices, config.train().seed());
         this.muon = new Muon(config.train().muonWeightDecay(), config.train().muonEps(),
                 Muon.Coefficients.named(config.train().muonCoefficients()));
         this.adam = new Adam(config.train().adamBeta1(), config.train().adamBeta2(), config.train().adamEps(),

@@ -26,7 +26,7 @@ class AttentionTest {
 
     static Pass pass(ModelConfig config, boolean bfloat16, int... windows) {
         try (NDManager manager = NDManager.newBaseManager("PyTorch");
-             Gpt model = new Gpt(config, manager, DataType.FLOAT32, bfloat16, 7)) {
+             Gpt model = new Gpt(config, manager, new Precision(DataType.FLOAT32, bfloat16), 7)) {
             Models.perturb(model, 3, 0.3);
             NDArray rows = Models.tokens(manager, 11, 3, 13);
             AttentionSchedule schedule = model.schedule(12, windows);

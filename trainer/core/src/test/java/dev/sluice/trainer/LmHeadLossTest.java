@@ -32,7 +32,7 @@ class LmHeadLossTest {
 
     static Result run(ModelConfig config, boolean bfloat16, int vocab, double scale) {
         try (NDManager manager = NDManager.newBaseManager("PyTorch");
-             Gpt model = new Gpt(config, manager, DataType.FLOAT32, bfloat16, 7, 7L * vocab)) {
+             Gpt model = new Gpt(config, manager, new Precision(DataType.FLOAT32, bfloat16), 7, 7L * vocab)) {
             Models.perturb(model, 3, 0.3);
             SplittableRandom random = new SplittableRandom(11);
             long[] ids = new long[3 * 13];

@@ -34,7 +34,7 @@ class MarinFidelityTest {
         ModelConfig model = YamlConfig.with(Micro.config().model(), Map.of("init", init, "zero_init", zeroInit));
         Map<String, double[]> values = new HashMap<>();
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            Gpt gpt = new Gpt(model, manager, DataType.FLOAT32, false, seed);
+            Gpt gpt = new Gpt(model, manager, DataType.FLOAT32, seed);
             for (Gpt.Param p : gpt.parameters()) {
                 values.put(p.name(), p.value().toType(DataType.FLOAT64, false).toDoubleArray());
             }
@@ -93,7 +93,7 @@ class MarinFidelityTest {
         Map<String, double[]> named = initialWeights("modded", true);
         ModelConfig model = Micro.config().model();
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            Gpt gpt = new Gpt(model, manager, DataType.FLOAT32, false, 7);
+            Gpt gpt = new Gpt(model, manager, DataType.FLOAT32, 7);
             for (Gpt.Param p : gpt.parameters()) {
                 assertArrayEquals(named.get(p.name()), p.value().toType(DataType.FLOAT64, false).toDoubleArray(),
                         p.name());

@@ -26,14 +26,17 @@ final class StateFiles {
     /** What the operator state keeps: where the file is, and its length and checksum as written. */
     record Ref(String uri, long bytes, long crc32) {}
 
+    /** Where the files go (a Flink FileSystem URI) and how many completed checkpoints' files are kept. */
+    record Location(String dir, int retained) implements java.io.Serializable {}
+
     private final Path dir;
     private final int retained;
     private final TreeMap<Long, Path> written = new TreeMap<>();
     private final TreeSet<Long> completed = new TreeSet<>();
 
-    StateFiles(String dir, int retained) {
-        this.dir = new Path(dir);
-        this.retained = Math.max(1, retained);
+    StateFiles(Location location) {
+        this.dir = new Path(location.dir());
+        this.retained = Math.max(1, location.retained());
     }
 
     /** Streams the trainer's checkpoint into this checkpoint's file. */

@@ -110,7 +110,8 @@ public final class TrainJob {
                         .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE).build())
                 .setParallelism(1).name("dead letters: " + DeadLetterSerializer.topicOf(config.trainTopic()))
                 .uid("dead-letters");
-        batches.process(new TrainerFunction(config, kafka, stateDir(env), stateFilesRetained, listener)).returns(Types.STRING)
+        var stateFilesAt = new StateFiles.Location(stateDir(env), stateFilesRetained);
+        batches.process(new TrainerFunction(config, kafka, stateFilesAt, listener)).returns(Types.STRING)
                 .setParallelism(1).name("trainer: " + config.speedrun().name()).uid("trainer")
                 .sinkTo(new DiscardingSink<>()).setParallelism(1).name("step log");
     }

@@ -45,8 +45,7 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
 
     private final TrainJobConfig job;
     private final Properties kafka;
-    private final String stateDir;
-    private final int stateFilesRetained;
+    private final StateFiles.Location stateFilesAt;
     private final StepListener listener;
 
     private transient Trainer trainer;
@@ -61,17 +60,12 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
     private transient StateFiles stateFiles;
     private transient Map<Long, String> snapshotLines;
 
-    /**
-     * @param stateDir where model and optimizer state go at each checkpoint (a Flink FileSystem URI)
-     * @param stateFilesRetained how many completed checkpoints' state files to keep
-     */
-    public TrainerFunction(TrainJobConfig job, Properties kafka, String stateDir, int stateFilesRetained,
-                           StepListener listener) {
+    /** @param stateFilesAt where model and optimizer state go at each checkpoint */
+    TrainerFunction(TrainJobConfig job, Properties kafka, StateFiles.Location stateFilesAt, StepListener listener) {
         this.listener = listener;
         this.job = job;
         this.kafka = kafka;
-        this.stateDir = stateDir;
-        this.stateFilesRetained = stateFilesRetained;
+        this.stateFilesAt = stateFilesAt;
     }
 
     private SpeedrunConfig speedrun() {
@@ -88,7 +82,7 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
         pending = new PendingRows();
         clock = new StepClock();
         metrics = null;
-        stateFiles = new StateFiles(stateDir, stateFilesRetained);
+        stateFiles = new StateFiles(stateFilesAt);
         snapshotLines = new HashMap<>();
         state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("trainer", byte[].class));
         for (byte[] bytes : state.get()) { // at most one: the operator runs at parallelism 1

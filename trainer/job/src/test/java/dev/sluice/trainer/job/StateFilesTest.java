@@ -29,7 +29,7 @@ class StateFilesTest {
     @Test
     void subsumedAndAbortedCheckpointsLoseTheirFilesAndTheNewestCompletedAreKept() throws Exception {
         try (Trainer t = new Trainer(Micro.config(), Tokenizers.load("gpt2"))) {
-            StateFiles files = new StateFiles(dir.toUri().toString(), 2);
+            StateFiles files = new StateFiles(new StateFiles.Location(dir.toUri().toString(), 2));
             for (long id = 1; id <= 5; id++) {
                 files.write(id, t);
             }
@@ -47,7 +47,7 @@ class StateFilesTest {
     @Test
     void aReferenceToAFileOfAnotherLengthIsRefused() throws Exception {
         try (Trainer t = new Trainer(Micro.config(), Tokenizers.load("gpt2"))) {
-            StateFiles.Ref ref = new StateFiles(dir.toUri().toString(), 1).write(7, t);
+            StateFiles.Ref ref = new StateFiles(new StateFiles.Location(dir.toUri().toString(), 1)).write(7, t);
             StateFiles.restore(t, ref);
             var wrong = new StateFiles.Ref(ref.uri(), ref.bytes() + 1, ref.crc32());
             var e = assertThrows(IOException.class, () -> StateFiles.restore(t, wrong));
