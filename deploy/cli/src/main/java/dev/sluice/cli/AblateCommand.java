@@ -22,7 +22,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code sluice ablate --config ablate}: one topic, one TrainJob per variant and seed, a report with Δ and p. */
-@Command(name = "ablate", mixinStandardHelpOptions = true,
+@Command(name = "ablate", mixinStandardHelpOptions = true, subcommands = AblateCommand.Compare.class,
         description = {"An ablation study on one stream: the TokenizeJob writes the topic once; a baseline and one "
                 + "variant per feature (drop: turn one off; add: turn one on over the plain GPT) each train on the "
                 + "same sequences with --seeds initialisation seeds.",
@@ -101,6 +101,38 @@ final class AblateCommand implements Callable<Integer> {
             Runtime.getRuntime().removeShutdownHook(hook);
         }
         return 0;
+    }
+
+    /**
+     * {@code sluice ablate compare A B}: two studies' baselines side by side with Welch's p, as for the bundle (a
+     * drop study of {@code tiny}) against the plain GPT (an add study of {@code tiny-plain}) on the same seeds.
+     */
+    @Command(name = "compare", mixinStandardHelpOptions = true,
+            description = "Compares the baselines of two ablation studies (their --out directories): each one's mean "
+                    + "validation bits-per-byte over its seeds, the difference and Welch's two-sided p.")
+    static final class Compare implements Callable<Integer> {
+
+        @picocli.CommandLine.Parameters(index = "0", description = "the first study's directory")
+        Path first;
+
+        @picocli.CommandLine.Parameters(index = "1", description = "the second study's directory")
+        Path second;
+
+        @Override
+        public Integer call() throws Exception {
+            Ablation a = Ablation.read(first);
+            Ablation b = Ablation.read(second);
+            for (Ablation study : List.of(a, b)) {
+                Ablation.Row r = study.baseline();
+                System.out.printf(Locale.ROOT, "%-24s %d seeds  val bpb %.4f ± %.4f  %.0f s per run%n",
+                        study.config(), r.valBpb().size(), r.valBpbMean(), r.valBpbStd(), r.seconds());
+            }
+            Double p = Ablation.welch(a.baseline().valBpb(), b.baseline().valBpb());
+            System.out.printf(Locale.ROOT, "Δ %s − %s  %+.4f%s%n", a.config(), b.config(),
+                    a.baseline().valBpbMean() - b.baseline().valBpbMean(),
+                    p == null ? "" : String.format(Locale.ROOT, "  p %.3g", p));
+            return 0;
+        }
     }
 
     /** The cluster's free task slots (Flink's REST /overview), at least 1. */

@@ -91,4 +91,26 @@ class SluiceTest {
         assertEquals("system,tcmalloc", trainer.allocators);
         assertEquals(null, trainer.batch, "left out: the config's first phase");
     }
+
+    @Test
+    void ablateCompareGivesWelchsPOfTwoBaselines(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path bundle = study(dir, "tiny", List.of(1.0, 1.1, 1.2));
+        Path plain = study(dir, "tiny-plain", List.of(1.3, 1.45, 1.5));
+        Run r = run("ablate", "compare", bundle.toString(), plain.toString());
+        assertEquals(0, r.exit(), r.err());
+        // scipy.stats.ttest_ind([1.0, 1.1, 1.2], [1.3, 1.45, 1.5], equal_var=False).pvalue = 0.019159745...
+        assertTrue(r.out().contains("Δ tiny − tiny-plain  -0.3167  p 0.0192"), r.out());
+        assertTrue(r.out().contains("tiny-plain               3 seeds  val bpb 1.4167 ± 0.1041"), r.out());
+    }
+
+    private static Path study(Path dir, String config, List<Double> bpb) throws Exception {
+        double mean = bpb.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        double std = Math.sqrt(bpb.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / (bpb.size() - 1));
+        var baseline = new dev.sluice.runtime.Ablation.Row("baseline", "baseline", java.util.Map.of(), 1, 1, 1, 1, 1,
+                bpb, mean, std, 0, null, 60);
+        Path out = java.nio.file.Files.createDirectories(dir.resolve(config));
+        new ObjectMapper().writeValue(dev.sluice.runtime.Ablation.file(out).toFile(),
+                new dev.sluice.runtime.Ablation(config, "drop", List.of(1L, 2L, 3L), baseline, List.of()));
+        return out;
+    }
 }

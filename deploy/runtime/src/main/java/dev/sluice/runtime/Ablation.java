@@ -53,15 +53,24 @@ public record Ablation(String config, String mode, List<Long> seeds, Row baselin
         double std = bpb.length < 2 ? 0 : Math.sqrt(java.util.Arrays.stream(bpb).map(x -> (x - mean) * (x - mean))
                 .sum() / (bpb.length - 1));
         Results.RunInfo first = runs.get(0).info();
-        Double p = null;
-        if (baseline != null && bpb.length >= 2 && baseline.valBpb().size() >= 2) {
-            double t = new TTest().tTest(bpb, baseline.valBpb().stream().mapToDouble(Double::doubleValue).toArray());
-            p = Double.isNaN(t) ? null : t; // NaN: both samples without variance
-        }
+        Double p = baseline == null ? null : welch(java.util.Arrays.stream(bpb).boxed().toList(), baseline.valBpb());
         return new Row(v.name(), v.dir(), v.features(), v.config().parameters(), Flops.perToken(v.config()),
                 first.modelFlops(), first.steps(), first.totalTokens(), java.util.Arrays.stream(bpb).boxed().toList(),
                 mean, std, baseline == null ? 0 : mean - baseline.valBpbMean(), p,
                 runs.stream().mapToDouble(r -> r.info().trainingTime()).average().orElse(0));
+    }
+
+    /**
+     * Welch's two-sided t-test of two samples' bits-per-byte: absent with fewer than two values on either side, or
+     * when neither varies (there is nothing to test against).
+     */
+    public static Double welch(List<Double> a, List<Double> b) {
+        if (a.size() < 2 || b.size() < 2) {
+            return null;
+        }
+        double p = new TTest().tTest(a.stream().mapToDouble(Double::doubleValue).toArray(),
+                b.stream().mapToDouble(Double::doubleValue).toArray());
+        return Double.isNaN(p) ? null : p;
     }
 
     /** The baseline, then the variants by Δ. */
