@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.DoubleOptional;
@@ -107,6 +108,20 @@ public final class Torch {
     static void copyInto(NDArray target, NDArray source) {
         try (Tensor t = view(target); Tensor s = view(source)) {
             t.copy_(s);
+        }
+    }
+
+    /**
+     * The storage of a contiguous float32 array in host memory, as native floats (a collective reads and writes it in
+     * place); refused for any other array.
+     */
+    static FloatPointer hostFloats(NDArray array) {
+        try (Tensor t = view(array)) {
+            if (!t.is_cpu() || !t.is_contiguous() || t.scalar_type().value != torch.ScalarType.Float.value) {
+                throw new IllegalArgumentException("a contiguous float32 array in host memory is needed, not "
+                        + array.getDataType() + " on " + array.getDevice() + (t.is_contiguous() ? "" : " (not contiguous)"));
+            }
+            return new FloatPointer(t.data_ptr()).capacity(t.numel());
         }
     }
 

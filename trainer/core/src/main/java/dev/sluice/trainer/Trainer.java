@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import dev.sluice.collective.GlooGroup;
 import dev.sluice.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -47,9 +48,22 @@ public final class Trainer implements AutoCloseable {
     private final Muon muon;
     private final Adam adam;
     private final int[] tokenBytes;
+    private final RankSync sync; // null: one rank
     private int step;
 
     public Trainer(SpeedrunConfig config, Tokenizer tokenizer) {
+        this(config, tokenizer, null);
+    }
+
+    /**
+     * A trainer that is one rank of {@code ranks} (null: the only one). Each rank's {@link #step} gets its equal
+     * shard of the global batch; rank 0's initial parameters are copied to the others here.
+     */
+    public Trainer(SpeedrunConfig config, Tokenizer tokenizer, GlooGroup ranks) {
+        boolean ranked = ranks != null && ranks.size() > 1;
+        if (ranked) {
+            requireShardable(config, ranks.size());
+        }
         this.config = config;
         this.schedules = config.schedules();
         List<Device> devices = Devices.requireAll(config.train());
@@ -62,6 +76,50 @@ public final class Trainer implements AutoCloseable {
         this.adam = new Adam(config.train().adamBeta1(), config.train().adamBeta2(), config.train().adamEps(),
                 config.train().adamWeightDecay());
         this.tokenBytes = tokenizer.tokenByteLengths();
+        this.sync = ranked ? new RankSync(ranks) : null;
+        if (sync != null) {
+            sync.broadcastParameters(model.parameters());
+        }
+    }
+
+    /**
+     * Joins the trainers' Gloo group. Go through here rather than {@link GlooGroup#join}: libtorch must be loaded
+     * (DJL's, with JavaCPP's presets on it) before JavaCPP loads any other native library, or JavaCPP would later load
+     * its own second copy of libtorch, which aborts the process.
+     */
+    public static GlooGroup joinRanks(GlooGroup.Rendezvous rendezvous) throws java.io.IOException {
+        Torch.load();
+        return GlooGroup.join(rendezvous);
+    }
+
+    /** Ranks sum host-memory gradients through Gloo (no NCCL yet) and split every batch into equal shards. */
+    private static void requireShardable(SpeedrunConfig config, int ranks) {
+        if (!config.train().device().startsWith("cpu")) {
+            throw new IllegalArgumentException("train.device " + config.train().device() + ": more than one rank "
+                    + "needs NCCL on GPUs, which Sluice does not build yet; ranks train on cpu (docs/ranks.md)");
+        }
+        for (int batch : config.train().batchSchedule()) {
+            if (batch % ranks != 0) {
+                throw new IllegalArgumentException("train.batch_schedule has a batch of " + batch + " sequences, "
+                        + "which " + ranks + " ranks cannot split into equal shards");
+            }
+        }
+    }
+
+    /** This rank and how many there are (0 of 1 without a group). */
+    public int rank() {
+        return sync == null ? 0 : sync.rank();
+    }
+
+    public int ranks() {
+        return sync == null ? 1 : sync.size();
+    }
+
+    /** After a restore: copies rank 0's parameters to every rank and checks them equal (free with one rank). */
+    public void syncRanks() {
+        if (sync != null) {
+            sync.broadcastParameters(model.parameters());
+        }
     }
 
     public int step() {
@@ -94,7 +152,7 @@ public final class Trainer implements AutoCloseable {
         return step >= schedules.totalSteps();
     }
 
-    /** One optimizer step on {@code rows} (each seq_len+1 tokens). */
+    /** One optimizer step on {@code rows} (each seq_len+1 tokens): this rank's shard of the global batch. */
     public StepResult step(List<int[]> rows) {
         long start = System.nanoTime();
         double lrMult = schedules.lrMultiplier(step);
@@ -110,14 +168,19 @@ public final class Trainer implements AutoCloseable {
             loss = accumulateGradients(rows, windows, deviceSeconds);
             Autograd.off(); // the collector restores the thread's previous mode, which may be on
             replicas.sumGradientsIntoMaster();
+            if (sync != null) {
+                sync.averageGradients(model.parameters());
+                loss = sync.mean(loss);
+            }
             optimizerStart = System.nanoTime();
             applyUpdates(lrMult, momentum);
         }
         if (!Double.isFinite(loss)) {
             throw new IllegalStateException("loss is " + loss + " at step " + step);
         }
-        StepResult r = new StepResult(step, loss, lrMult, momentum, rows.size(), window,
-                (long) rows.size() * config.seqLen(), (System.nanoTime() - start) / 1e9,
+        int sequences = rows.size() * ranks();
+        StepResult r = new StepResult(step, loss, lrMult, momentum, sequences, window,
+                (long) sequences * config.seqLen(), (System.nanoTime() - start) / 1e9,
                 (System.nanoTime() - optimizerStart) / 1e9, Arrays.stream(deviceSeconds).boxed().toList());
         step++;
         return r;
