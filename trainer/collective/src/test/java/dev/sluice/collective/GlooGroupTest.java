@@ -11,12 +11,8 @@ import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,34 +22,8 @@ class GlooGroupTest {
     @TempDir
     Path store;
 
-    interface RankWork<T> {
-        T run(GlooGroup group) throws Exception;
-    }
-
-    /** Runs {@code work} on {@code size} ranks at once and returns each rank's result, in rank order. */
-    private <T> List<T> onRanks(int size, String prefix, RankWork<T> work) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(size);
-        try {
-            List<Future<T>> futures = new ArrayList<>();
-            for (int rank = 0; rank < size; rank++) {
-                GlooGroup.Rendezvous r = new GlooGroup.Rendezvous(store, prefix, rank, size, "127.0.0.1",
-                        Duration.ofSeconds(30));
-                futures.add(pool.submit(() -> {
-                    try (GlooGroup group = GlooGroup.join(r)) {
-                        assertEquals(r.rank(), group.rank());
-                        assertEquals(size, group.size());
-                        return work.run(group);
-                    }
-                }));
-            }
-            List<T> results = new ArrayList<>();
-            for (Future<T> f : futures) {
-                results.add(f.get());
-            }
-            return results;
-        } finally {
-            pool.shutdownNow();
-        }
+    private <T> List<T> onRanks(int size, String prefix, RankThreads.Work<T> work) throws Exception {
+        return new RankThreads(store, GlooGroup::join).run(size, prefix, work);
     }
 
     private static float[] values(int rank, int n) {

@@ -5,16 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import dev.sluice.collective.GlooGroup;
+import dev.sluice.collective.RankThreads;
 import dev.sluice.tokenizer.Tokenizer;
 import dev.sluice.tokenizer.Tokenizers;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,31 +31,8 @@ class RanksTest {
                 "window_start: 16", "window_start: 8", "window_block: 16", "window_block: 8");
     }
 
-    interface RankWork<T> {
-        T run(GlooGroup group) throws Exception;
-    }
-
-    private <T> List<T> onRanks(int size, String prefix, RankWork<T> work) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(size);
-        try {
-            List<Future<T>> futures = new ArrayList<>();
-            for (int rank = 0; rank < size; rank++) {
-                GlooGroup.Rendezvous r = new GlooGroup.Rendezvous(store, prefix, rank, size, "127.0.0.1",
-                        Duration.ofSeconds(60));
-                futures.add(pool.submit(() -> {
-                    try (GlooGroup group = Trainer.joinRanks(r)) {
-                        return work.run(group);
-                    }
-                }));
-            }
-            List<T> results = new ArrayList<>();
-            for (Future<T> f : futures) {
-                results.add(f.get());
-            }
-            return results;
-        } finally {
-            pool.shutdownNow();
-        }
+    private <T> List<T> onRanks(int size, String prefix, RankThreads.Work<T> work) throws Exception {
+        return new RankThreads(store, Trainer::joinRanks).run(size, prefix, work);
     }
 
     static List<Double> losses(Trainer t) {
