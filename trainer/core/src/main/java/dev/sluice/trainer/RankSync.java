@@ -19,7 +19,7 @@ import org.bytedeco.javacpp.Pointer;
  * there the ranks stay equal because they apply the same update to the same weights. Every call is collective: all
  * ranks make the same calls in the same order.
  */
-final class RankSync {
+final class RankSync implements AutoCloseable {
 
     /** Parameters smaller than this share a bucket: one collective per bucket rather than per tensor. */
     static final long BUCKET_FLOATS = 1L << 22; // 16 MB
@@ -121,5 +121,11 @@ final class RankSync {
         value.put(0, local);
         group.allreduceSum(value);
         return value.get(0) / size();
+    }
+
+    /** Frees the bucket; the group belongs to whoever joined it. */
+    @Override
+    public void close() {
+        bucket.close();
     }
 }

@@ -77,9 +77,7 @@ public final class Trainer implements AutoCloseable {
                 config.train().adamWeightDecay());
         this.tokenBytes = tokenizer.tokenByteLengths();
         this.sync = ranked ? new RankSync(ranks) : null;
-        if (sync != null) {
-            sync.broadcastParameters(model.parameters());
-        }
+        syncRanks();
     }
 
     /**
@@ -352,6 +350,9 @@ public final class Trainer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (sync != null) {
+            sync.close();
+        }
         replicas.close();
         model.close();
         manager.close();
