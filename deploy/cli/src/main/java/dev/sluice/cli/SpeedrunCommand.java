@@ -54,6 +54,10 @@ final class SpeedrunCommand implements Callable<Integer> {
     @Option(names = "--train-checkpoint-ms", defaultValue = "20000", description = "trainer checkpoint interval")
     long trainCheckpointMs;
 
+    @Option(names = "--ranks", defaultValue = "1", description = "trainer ranks per TrainJob: subtasks in one Gloo "
+            + "group, each training an equal shard of every batch (cpu; docs/ranks.md)")
+    int ranks;
+
     @Mixin
     RunOverrides overrides = new RunOverrides();
 
@@ -65,10 +69,10 @@ final class SpeedrunCommand implements Callable<Integer> {
         List<String> names = c.data().tokenizers();
         PipelineConfig corpus = Speedruns.corpus(data, c.data(), System.err);
         Path outDir = out != null ? out : Speedruns.defaultOut(c.name());
-        SpeedrunRunner runner = new SpeedrunRunner(c, corpus, outDir, trainCheckpointMs);
+        SpeedrunRunner runner = new SpeedrunRunner(c, corpus, outDir, trainCheckpointMs).ranks(ranks);
         CountDownLatch done = new CountDownLatch(1);
         try (Infrastructure infra = this.infra.start(kafka.bootstrapServers(null), kafka.properties(Map.of()),
-                corpus.parallelism() + 4 * names.size() + 4)) {
+                corpus.parallelism() + (3 + ranks) * names.size() + 4)) {
             Thread hook = new Thread(() -> {
                 System.err.println("\nsluice: stopping (cancelling jobs, closing Kafka and Flink)...");
                 runner.cancelAll();

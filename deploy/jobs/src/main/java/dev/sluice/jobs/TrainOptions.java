@@ -4,6 +4,7 @@ import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.job.TrainJob;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.nio.file.Path;
+import java.time.Duration;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -33,6 +34,18 @@ public final class TrainOptions {
             description = "completed checkpoints whose trainer state files are kept")
     int stateFilesRetained;
 
+    @Option(names = "--ranks", defaultValue = "1", description = "trainer subtasks, one Gloo rank each; every batch "
+            + "is cut into this many equal shards (cpu; docs/ranks.md)")
+    int ranks;
+
+    @Option(names = "--rank-timeout-s", defaultValue = "120", description = "seconds a rank waits for the others "
+            + "(rendezvous, all-reduce) before the job fails; below Flink's task.cancellation.timeout (180 s)")
+    long rankTimeoutSeconds;
+
+    @Option(names = "--rank-store-dir", description = "where ranks meet (Gloo's file store): a directory every rank "
+            + "can write, a shared volume across hosts (default: <out>/ranks)")
+    String rankStoreDir;
+
     @Mixin
     KafkaOptions kafka = new KafkaOptions();
 
@@ -48,12 +61,14 @@ public final class TrainOptions {
     public TrainJobConfig job() {
         SpeedrunConfig c = speedrun();
         Path outDir = out != null ? out : Speedruns.defaultOut(c.name());
-        return new TrainJobConfig(c, outDir.toAbsolutePath().toString(), checkpointIntervalMs, !follow);
+        return new TrainJobConfig(c, outDir.toAbsolutePath().toString(), checkpointIntervalMs, !follow)
+                .withRanks(ranks);
     }
 
     /** The job to submit, with its state files set. */
     public TrainJob trainJob() {
-        return new TrainJob(job()).stateFiles(stateDir, stateFilesRetained);
+        return new TrainJob(job()).stateFiles(stateDir, stateFilesRetained).ranks(rankStoreDir,
+                Duration.ofSeconds(rankTimeoutSeconds));
     }
 
     public KafkaOptions kafka() {

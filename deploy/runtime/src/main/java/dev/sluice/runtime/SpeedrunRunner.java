@@ -34,6 +34,7 @@ public final class SpeedrunRunner {
     private final List<String> tokenizers;
     private final Path out;
     private final long trainCheckpointMs;
+    private int ranks = 1;
     private final List<JobClient> jobs = new ArrayList<>();
 
     /**
@@ -48,6 +49,12 @@ public final class SpeedrunRunner {
         this.trainCheckpointMs = trainCheckpointMs;
     }
 
+    /** Trainer ranks per TrainJob (default 1): each a subtask of its own, one Gloo group per job. */
+    public SpeedrunRunner ranks(int ranks) {
+        this.ranks = ranks;
+        return this;
+    }
+
     private Path dirOf(String tokenizer) {
         return tokenizers.size() == 1 ? out : out.resolve(TokenizerId.of(tokenizer).safeName());
     }
@@ -60,7 +67,8 @@ public final class SpeedrunRunner {
         List<TrainJobConfig> trains = new ArrayList<>();
         for (String t : tokenizers) {
             SpeedrunConfig c = plannedMicroBatch(speedrun.withTokenizer(t), progress);
-            trains.add(new TrainJobConfig(c, dirOf(t).toAbsolutePath().toString(), trainCheckpointMs, false));
+            trains.add(new TrainJobConfig(c, dirOf(t).toAbsolutePath().toString(), trainCheckpointMs, false)
+                    .withRanks(ranks));
         }
         long start = System.nanoTime();
         PipelineRunner.Run pipeline = PipelineRunner.of(tokenize, infra).overwrite(true).restartAttempts(3).start();
@@ -102,6 +110,7 @@ public final class SpeedrunRunner {
                     .put("val_bpb", info.evalBpb())
                     .put("val_loss", info.evalLoss())
                     .put("steps", info.steps())
+                    .put("ranks", info.ranks())
                     .put("total_tokens", info.totalTokens())
                     .put("model_flops", info.modelFlops())
                     .put("training_time", info.trainingTime())

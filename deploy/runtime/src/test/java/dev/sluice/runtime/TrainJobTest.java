@@ -3,6 +3,7 @@ package dev.sluice.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.contract.batch.BatchMeta;
@@ -17,6 +18,7 @@ import dev.sluice.trainer.MetricsLog;
 import dev.sluice.trainer.Micro;
 import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.StepMetrics;
+import dev.sluice.trainer.Trainer;
 import dev.sluice.trainer.job.Results;
 import dev.sluice.trainer.job.StepListener;
 import dev.sluice.trainer.job.TrainJob;
@@ -29,6 +31,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -78,14 +82,22 @@ class TrainJobTest {
         return new TrainJobConfig(Micro.config().withDataset(pipeline.data().dataset()), dir.toString(), 150, true);
     }
 
-    /** Fails the job once, the first time {@code step} steps have ended (a marker file in the run's directory). */
-    record FailOnceAt(int step) implements StepListener {
+    /**
+     * Fails rank {@code rank}'s subtask once, the first time it has ended {@code step} steps (a marker file in the
+     * run's directory).
+     */
+    record FailOnceAt(int rank, int step) implements StepListener {
+        FailOnceAt(int step) {
+            this(0, step);
+        }
+
         @Override
-        public void stepDone(int stepsDone, Path outDir) throws java.io.IOException {
+        public void stepDone(int atRank, int stepsDone, Path outDir) throws java.io.IOException {
             Path marker = outDir.resolve(".injected-failure");
-            if (stepsDone == step && !Files.exists(marker)) {
+            if (atRank == rank && stepsDone == step && !Files.exists(marker)) {
                 Files.createFile(marker);
-                throw new IllegalStateException("injected failure after step " + stepsDone + " (test)");
+                throw new IllegalStateException("injected failure of rank " + rank + " after step " + stepsDone
+                        + " (test)");
             }
         }
     }
@@ -159,6 +171,123 @@ class TrainJobTest {
             assertEquals(2, b.get(i).deviceStepShare().size());
         }
         assertEquals(null, a.get(0).deviceStepShare());
+    }
+
+    /**
+     * Two ranks (two trainer subtasks in one real Gloo group) against one rank whose host has two devices: the same
+     * two passes over the same halves, so the same losses. Then, on a topic that first holds only six steps' rows:
+     * rank 1 fails after step 8, the whole job restores from a checkpoint taken after step 6 or 7, the ranks meet again
+     * under a new attempt's prefix, and the run ends with the uninterrupted run's losses; and a savepoint of two ranks
+     * after step 6 resumes on one rank.
+     */
+    @Test
+    void twoRanksTrainAsOneRankWithTwoDevicesResumeAfterAKilledRankAndRestoreOnOneRank() throws Exception {
+        assumeTrue(Trainer.ranksUnavailable().isEmpty(), () -> Trainer.ranksUnavailable().orElseThrow());
+        SpeedrunConfig twoDevices = Micro.config().withTrain(Map.of("devices", List.of("cpu", "cpu")));
+        TrainJobConfig reference = new TrainJobConfig(twoDevices.withDataset(pipeline.data().dataset()),
+                out.resolve("devices").toString(), 150, true);
+        Results one = TrainRunner.awaitResults(TrainRunner.start(reference, infra, 0), reference);
+        TrainJobConfig ranks = job(out.resolve("ranks")).withRanks(2);
+        Results two = TrainRunner.awaitResults(TrainRunner.start(new TrainJob(ranks)
+                .ranks(null, Duration.ofSeconds(30)), infra, 0), ranks);
+        List<StepMetrics> a = metrics(out.resolve("devices"));
+        List<StepMetrics> b = metrics(out.resolve("ranks"));
+        assertSameRun(a, b, 1e-5);
+        assertEquals(1, one.info().ranks());
+        assertEquals(2, two.info().ranks());
+        assertEquals(one.info().evalTokens(), two.info().evalTokens(), "the ranks evaluated every row once");
+        assertEquals(one.info().evalBpb(), two.info().evalBpb(), 1e-6 * one.info().evalBpb());
+
+        // a killed rank: the restore comes from a checkpoint after step 6 (all the topic holds at first) or 7
+        TrainJobConfig killed = staged("killed", 6).withRanks(2);
+        Path killedDir = Path.of(killed.outDir());
+        JobClient client = TrainRunner.start(new TrainJob(killed).ranks(null, Duration.ofSeconds(30))
+                .afterEachStep(new FailOnceAt(1, 8)), infra, 2);
+        awaitCheckpointAfterStep(killedDir, 6);
+        copyRecords(ranks.trainTopic(), killed.trainTopic(), 6, Integer.MAX_VALUE);
+        Results resumed = TrainRunner.awaitResults(client, killed);
+        assertTrue(Files.exists(killedDir.resolve(".injected-failure")), "rank 1 was failed");
+        var restore = new ObjectMapper().readTree(Files.readString(killedDir.resolve("restores.jsonl")));
+        int restoredStep = restore.get("restored_step").asInt();
+        assertTrue(restoredStep >= 6 && restoredStep < 8, "restored after step 6 or 7, not from the start: " + restore);
+        assertEquals(2, restore.get("ranks").asInt());
+        assertSameRun(b, metrics(killedDir), 0);
+        assertEquals(two.info().evalBpb(), resumed.info().evalBpb());
+
+        // another number of ranks: a savepoint of two ranks after step 6 resumes on one rank with two devices
+        TrainJobConfig halted = staged("rescaled", 6).withRanks(2);
+        Path rescaledDir = Path.of(halted.outDir());
+        JobClient first = TrainRunner.start(new TrainJob(halted).ranks(null, Duration.ofSeconds(30)), infra, 0);
+        awaitCheckpointAfterStep(rescaledDir, 6);
+        String savepoint = first.stopWithSavepoint(false, out.resolve("savepoint").toUri().toString(),
+                SavepointFormatType.CANONICAL).get();
+        copyRecords(ranks.trainTopic(), halted.trainTopic(), 6, Integer.MAX_VALUE);
+        TrainJobConfig onOne = new TrainJobConfig(twoDevices.withDataset(halted.speedrun().data().dataset()),
+                halted.outDir(), 150, false);
+        TrainJob job = new TrainJob(onOne);
+        job.preflight(infra.kafkaClient());
+        var env = infra.environment(0, savepoint);
+        job.build(env, infra.kafkaClient());
+        Results rescaled = TrainRunner.awaitResults(env.executeAsync(job.name()), onOne);
+        restore = new ObjectMapper().readTree(Files.readString(rescaledDir.resolve("restores.jsonl")));
+        assertEquals(6, restore.get("restored_step").asInt(), restore.toString());
+        assertEquals(1, restore.get("ranks").asInt());
+        assertEquals(1, rescaled.info().ranks());
+        assertSameRun(b, metrics(rescaledDir), 1e-5);
+    }
+
+    private static void assertSameRun(List<StepMetrics> a, List<StepMetrics> b, double relative) {
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.get(i).seqIdHash(), b.get(i).seqIdHash(), "sequences of step " + i);
+            assertEquals(a.get(i).batchSequences(), b.get(i).batchSequences(), "global batch of step " + i);
+            assertEquals(a.get(i).loss(), b.get(i).loss(), relative * a.get(i).loss(), "loss at step " + i);
+        }
+    }
+
+    /**
+     * A dataset of its own whose val topic is the test's and whose train topic holds only the first {@code records}
+     * records (micro's first steps take one 4-row record each); an unbounded job on it waits for the rest.
+     */
+    private TrainJobConfig staged(String dataset, int records) throws Exception {
+        TrainJobConfig staged = new TrainJobConfig(Micro.config().withDataset(dataset), out.resolve(dataset).toString(),
+                150, false);
+        TrainJobConfig original = job(out);
+        KafkaTopics.prepare(infra.kafkaClient(), List.of(new NewTopic(staged.trainTopic(), 1, (short) 1),
+                new NewTopic(staged.valTopic(), 1, (short) 1)), false);
+        copyRecords(original.valTopic(), staged.valTopic(), 0, Integer.MAX_VALUE);
+        copyRecords(original.trainTopic(), staged.trainTopic(), 0, records);
+        return staged;
+    }
+
+    /** Waits until rank 0 has recorded a completed checkpoint taken after {@code step} steps. */
+    private static void awaitCheckpointAfterStep(Path dir, int step) throws Exception {
+        Path log = dir.resolve("checkpoints.jsonl");
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (!Files.exists(log) || Files.readString(log).lines().noneMatch(l -> l.contains("\"step\":" + step + ","))) {
+            assertTrue(System.nanoTime() < deadline, "no checkpoint after step " + step + " within 2 minutes");
+            Thread.sleep(100);
+        }
+    }
+
+    /** Copies records [{@code first}, {@code first + count}) of the one-partition topic {@code from} to {@code to}. */
+    private static void copyRecords(String from, String to, int first, int count) throws Exception {
+        int[] index = {0};
+        try (var reader = new BatchTopicReader(infra.kafkaClient());
+             var producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(),
+                     new ByteArraySerializer())) {
+            reader.forEachRecord(from, (partition, offset, value) -> {
+                int i = index[0]++;
+                if (i >= first && i - first < count) {
+                    try {
+                        producer.send(new ProducerRecord<>(to, 0, null, value)).get();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+                return true;
+            });
+        }
     }
 
     @Test

@@ -123,6 +123,15 @@ final class RankSync implements AutoCloseable {
         return value.get(0) / size();
     }
 
+    /** Element-wise sums over ranks, in place (evaluation's nats, tokens and bytes). */
+    void sum(double[] values) {
+        DoubleBuffer buffer = ByteBuffer.allocateDirect(8 * values.length).order(ByteOrder.nativeOrder())
+                .asDoubleBuffer();
+        buffer.put(0, values);
+        group.allreduceSum(buffer);
+        buffer.get(0, values);
+    }
+
     /** Frees the bucket; the group belongs to whoever joined it. */
     @Override
     public void close() {

@@ -90,8 +90,23 @@ public final class Trainer implements AutoCloseable {
         return GlooGroup.join(rendezvous);
     }
 
-    /** Ranks sum host-memory gradients through Gloo (no NCCL yet) and split every batch into equal shards. */
-    private static void requireShardable(SpeedrunConfig config, int ranks) {
+    /** Why this host cannot join ranks (no Gloo), or empty when it can; loads libtorch first, as {@link #joinRanks}. */
+    public static java.util.Optional<String> ranksUnavailable() {
+        Torch.load();
+        return GlooGroup.unavailable();
+    }
+
+    /**
+     * Refuses what {@code ranks} ranks cannot train: they sum host-memory gradients through Gloo (no NCCL yet) and
+     * split every batch into equal shards. Jobs call it before they start.
+     */
+    public static void requireShardable(SpeedrunConfig config, int ranks) {
+        if (ranks < 1) {
+            throw new IllegalArgumentException("ranks must be >= 1 (got " + ranks + ")");
+        }
+        if (ranks == 1) {
+            return;
+        }
         if (!config.train().device().startsWith("cpu")) {
             throw new IllegalArgumentException("train.device " + config.train().device() + ": more than one rank "
                     + "needs NCCL on GPUs, which Sluice does not build yet; ranks train on cpu (docs/ranks.md)");
@@ -292,9 +307,13 @@ public final class Trainer implements AutoCloseable {
         return norm > maxNorm ? maxNorm / norm : 1.0;
     }
 
-    /** Loss and bits-per-byte of {@code rows} under the current weights (attention as at the current step). */
-    public EvalResult evaluate(List<int[]> rows, int batchSize) {
+    /**
+     * Loss and bits-per-byte of {@code rows} under the current weights (attention as at the current step). With
+     * ranks, every rank passes the same rows and evaluates its contiguous share; the sums are added across ranks.
+     */
+    public EvalResult evaluate(List<int[]> allRows, int batchSize) {
         Autograd.off();
+        List<int[]> rows = allRows.subList(allRows.size() * rank() / ranks(), allRows.size() * (rank() + 1) / ranks());
         double nats = 0;
         long tokens = 0;
         long bytes = 0;
@@ -315,6 +334,13 @@ public final class Trainer implements AutoCloseable {
                 }
                 tokens += row.length - 1;
             }
+        }
+        if (sync != null) {
+            double[] sums = {nats, tokens, bytes}; // float64 holds counts exactly up to 2^53
+            sync.sum(sums);
+            nats = sums[0];
+            tokens = (long) sums[1];
+            bytes = (long) sums[2];
         }
         return new EvalResult(nats / tokens, nats / (Math.log(2) * Math.max(1, bytes)), tokens, bytes);
     }

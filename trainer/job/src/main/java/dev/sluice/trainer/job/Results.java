@@ -28,7 +28,9 @@ public record Results(List<Run> runs) {
 
     /**
      * @param tokenizedDataset the train topic
-     * @param trainingHardwareFlops training time × devices × peak FLOP/s ({@code train.peak_flops}), as Marin defines it
+     * @param trainingHardwareFlops training time × devices × ranks × peak FLOP/s ({@code train.peak_flops}), as Marin
+     *     defines it
+     * @param ranks the TrainJob's trainer subtasks (Gloo ranks)
      * @param evalBpb the final validation bits-per-byte (absent when the run had no validation rows)
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -36,6 +38,7 @@ public record Results(List<Run> runs) {
     public record RunInfo(JsonNode modelConfig, JsonNode trainConfig, String name, String tokenizedDataset,
                           String tokenizer, long modelSize, int steps, long totalTokens, long flopsPerToken,
                           double modelFlops, double trainingHardwareFlops, double trainingTime, String device,
+                          int ranks,
                           @JsonProperty("eval/bpb") Double evalBpb, @JsonProperty("eval/loss") Double evalLoss,
                           @JsonProperty("eval/tokens") Long evalTokens, @JsonProperty("eval/bytes") Long evalBytes) {}
 
@@ -43,11 +46,11 @@ public record Results(List<Run> runs) {
         var c = job.speedrun();
         long tokens = trainer.schedules().tokensBefore(trainer.step());
         double modelFlops = Flops.modelFlops(c, tokens);
-        // Marin's definition: the hardware's capacity over the training time, every device of the trainer counted
-        double hardwareFlops = trainingSeconds * trainer.devices().size() * c.train().peakFlops();
+        // Marin's definition: the hardware's capacity over the training time, every device of every rank counted
+        double hardwareFlops = trainingSeconds * trainer.devices().size() * trainer.ranks() * c.train().peakFlops();
         return new Results(List.of(new Run(new RunInfo(JSON.valueToTree(c.model()), JSON.valueToTree(c.train()),
                 c.name(), job.trainTopic(), c.tokenizer().spec(), c.parameters(), trainer.step(), tokens,
-                Flops.perToken(c), modelFlops, hardwareFlops, trainingSeconds, c.train().device(),
+                Flops.perToken(c), modelFlops, hardwareFlops, trainingSeconds, c.train().device(), trainer.ranks(),
                 eval == null ? null : eval.bitsPerByte(), eval == null ? null : eval.loss(),
                 eval == null ? null : eval.tokens(), eval == null ? null : eval.bytes()))));
     }

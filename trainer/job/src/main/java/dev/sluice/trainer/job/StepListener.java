@@ -11,8 +11,8 @@ import java.nio.file.Path;
 @FunctionalInterface
 public interface StepListener extends Serializable {
 
-    StepListener NONE = (stepsDone, outDir) -> { };
+    StepListener NONE = (rank, stepsDone, outDir) -> { };
 
-    /** {@code stepsDone} steps have ended; an exception fails the job as any operator failure does. */
-    void stepDone(int stepsDone, Path outDir) throws IOException;
+    /** Rank {@code rank} ended {@code stepsDone} steps; an exception fails the job as any operator failure does. */
+    void stepDone(int rank, int stepsDone, Path outDir) throws IOException;
 }

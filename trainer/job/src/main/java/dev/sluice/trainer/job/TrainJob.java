@@ -8,11 +8,15 @@ import dev.sluice.connectors.kafka.DeadLetterSerializer;
 import dev.sluice.connectors.kafka.KafkaTopics;
 import dev.sluice.connectors.kafka.TokenBatchDeserializer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Properties;
 import java.util.UUID;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.Partitioner;
+import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -23,8 +27,10 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
 /**
  * The TrainJob: KafkaSource of the train topic → Arrow decode → bad records (not Arrow, another tokenizer or
- * seq_len, wrong sizes, ids outside the vocabulary) set aside to {@code <topic>.dlq} → the trainer operator, which assembles steps by the batch-size schedule. One source reader and one
- * trainer, so the rows' order is the topic's (one partition: fully deterministic).
+ * seq_len, wrong sizes, ids outside the vocabulary) set aside to {@code <topic>.dlq} → the step dealer, which cuts
+ * the rows into steps by the batch-size schedule and each step into one shard per rank → the trainer ranks
+ * (parallelism {@code ranks}, one Gloo group). One source reader and one dealer, so the rows' order is the topic's
+ * (one partition: fully deterministic) whatever the number of ranks.
  */
 public final class TrainJob {
 
@@ -33,6 +39,8 @@ public final class TrainJob {
     private String stateDir;
     private int stateFilesRetained = 2;
     private StepListener listener = StepListener.NONE;
+    private String rankStoreDir;
+    private Duration rankTimeout = Duration.ofSeconds(120);
 
     public TrainJob(TrainJobConfig config) {
         this.config = config;
@@ -60,6 +68,16 @@ public final class TrainJob {
         return this;
     }
 
+    /**
+     * Where ranks meet (a directory every rank can write; default {@code <out>/ranks}) and how long a rendezvous or
+     * collective may wait for a rank before the job fails (default 120 s).
+     */
+    public TrainJob ranks(String storeDir, Duration timeout) {
+        this.rankStoreDir = storeDir;
+        this.rankTimeout = timeout;
+        return this;
+    }
+
     /** Told after each step inside the job (tests fail a job at a chosen step with it). */
     public TrainJob afterEachStep(StepListener listener) {
         this.listener = listener;
@@ -77,6 +95,37 @@ public final class TrainJob {
                 : env.getConfiguration().getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
                         .orElse(Path.of(config.outDir(), "trainer-state").toUri().toString());
         return base.replaceAll("/+$", "") + "/sluice-trainer-" + UUID.randomUUID();
+    }
+
+    /**
+     * This submission's rendezvous. A rank blocked in a native Gloo wait does not see Flink's cancel, so its timeout
+     * must end the wait before Flink's task cancellation timeout would kill the whole TaskManager.
+     */
+    private RankRendezvous rendezvous(StreamExecutionEnvironment env) {
+        long cancellation = env.getConfiguration().get(TaskManagerOptions.TASK_CANCELLATION_TIMEOUT).toMillis();
+        if (config.ranks() > 1 && cancellation > 0 && rankTimeout.toMillis() >= cancellation) {
+            throw new IllegalArgumentException("--rank-timeout " + rankTimeout.toSeconds() + " s must be below "
+                    + "Flink's task.cancellation.timeout (" + cancellation / 1000 + " s), or a dead rank could take "
+                    + "its TaskManager down with it");
+        }
+        String base = rankStoreDir != null ? rankStoreDir : Path.of(config.outDir(), "ranks").toString();
+        return new RankRendezvous(Path.of(base, "sluice-ranks-" + UUID.randomUUID()).toString(),
+                rankTimeout.toMillis());
+    }
+
+    /** Shard r goes to subtask r: the trainer's subtask index is its rank. */
+    private static final class ToRank implements Partitioner<Integer> {
+        @Override
+        public int partition(Integer rank, int subtasks) {
+            return rank;
+        }
+    }
+
+    private static final class RankOf implements KeySelector<StepShard, Integer> {
+        @Override
+        public Integer getKey(StepShard shard) {
+            return shard.rank();
+        }
     }
 
     public void build(StreamExecutionEnvironment env, Properties kafka) {
@@ -111,8 +160,11 @@ public final class TrainJob {
                 .setParallelism(1).name("dead letters: " + DeadLetterSerializer.topicOf(config.trainTopic()))
                 .uid("dead-letters");
         var stateFilesAt = new StateFiles.Location(stateDir(env), stateFilesRetained);
-        batches.process(new TrainerFunction(config, kafka, stateFilesAt, listener)).returns(Types.STRING)
-                .setParallelism(1).name("trainer: " + config.speedrun().name()).uid("trainer")
-                .sinkTo(new DiscardingSink<>()).setParallelism(1).name("step log");
+        var shards = batches.process(new StepDealer(config)).returns(StepShard.class).setParallelism(1)
+                .name("deal steps to " + config.ranks() + " rank(s)").uid("step-dealer");
+        var dealt = config.ranks() == 1 ? shards : shards.partitionCustom(new ToRank(), new RankOf());
+        dealt.process(new TrainerFunction(config, kafka, stateFilesAt, rendezvous(env), listener)).returns(Types.STRING)
+                .setParallelism(config.ranks()).name("trainer: " + config.speedrun().name()).uid("trainer")
+                .sinkTo(new DiscardingSink<>()).setParallelism(config.ranks()).name("step log");
     }
 }

@@ -1,7 +1,7 @@
 package dev.sluice.trainer.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sluice.contract.batch.TokenBatch;
+import dev.sluice.collective.GlooGroup;
 import dev.sluice.trainer.Checkpoint;
 import dev.sluice.trainer.MetricsLog;
 import dev.sluice.trainer.SpeedrunConfig;
@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,12 +33,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The trainer as a Flink operator (parallelism 1 per device): rows arrive from the train topic, the batch-size
- * schedule decides how many make a step, and each step runs synchronously. Model, optimizer state, step, the rows
- * received but not yet trained and the metrics log's length are all Flink state, taken with the source's Kafka
- * offsets in the same checkpoint: a restored job continues exactly where the checkpoint left it.
+ * The trainer as a Flink operator: subtask r is rank r of a Gloo group of the operator's parallelism (one rank:
+ * no group). Each rank gets its equal shard of every step from the {@link StepDealer} and trains it synchronously;
+ * gradients, losses and evaluation sums meet in the group. Rank 0 speaks for the job: it writes the metrics, the
+ * model and optimizer state at each checkpoint, the final checkpoint and the results. Its operator state (the
+ * metrics log's length, the clock, a reference to the state file) is union state, so a restore on any number of
+ * ranks gives every rank the file to load, after which rank 0's weights are broadcast and checked.
  */
-public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
+public final class TrainerFunction extends ProcessFunction<StepShard, String>
         implements CheckpointedFunction, CheckpointListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainerFunction.class);
@@ -46,11 +49,13 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
     private final TrainJobConfig job;
     private final Properties kafka;
     private final StateFiles.Location stateFilesAt;
+    private final RankRendezvous rendezvous;
     private final StepListener listener;
 
+    private transient int rank;
+    private transient GlooGroup group;
     private transient Trainer trainer;
-    private transient PendingRows pending;
-    private transient MetricsLog metrics;
+    private transient MetricsLog metrics; // rank 0's only
     private transient StepClock clock;
     private transient EvalRows evalRows;
     private transient TrainerGauges gauges;
@@ -60,12 +65,17 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
     private transient StateFiles stateFiles;
     private transient Map<Long, String> snapshotLines;
 
-    /** @param stateFilesAt where model and optimizer state go at each checkpoint */
-    TrainerFunction(TrainJobConfig job, Properties kafka, StateFiles.Location stateFilesAt, StepListener listener) {
-        this.listener = listener;
+    /**
+     * @param stateFilesAt where model and optimizer state go at each checkpoint
+     * @param rendezvous where ranks meet (unused with one rank)
+     */
+    TrainerFunction(TrainJobConfig job, Properties kafka, StateFiles.Location stateFilesAt, RankRendezvous rendezvous,
+                    StepListener listener) {
         this.job = job;
         this.kafka = kafka;
         this.stateFilesAt = stateFilesAt;
+        this.rendezvous = rendezvous;
+        this.listener = listener;
     }
 
     private SpeedrunConfig speedrun() {
@@ -76,43 +86,65 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
         return Path.of(job.outDir());
     }
 
+    private boolean speaksForTheJob() {
+        return rank == 0;
+    }
+
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
-        trainer = new Trainer(speedrun(), speedrun().tokenizer().load());
-        pending = new PendingRows();
+        var task = getRuntimeContext().getTaskInfo();
+        rank = task.getIndexOfThisSubtask();
+        int ranks = task.getNumberOfParallelSubtasks();
+        group = ranks > 1 ? Trainer.joinRanks(rendezvous.of(rank, ranks, task.getAttemptNumber())) : null;
+        trainer = new Trainer(speedrun(), speedrun().tokenizer().load(), group);
         clock = new StepClock();
         metrics = null;
         stateFiles = new StateFiles(stateFilesAt);
         snapshotLines = new HashMap<>();
-        state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("trainer", byte[].class));
-        for (byte[] bytes : state.get()) { // at most one: the operator runs at parallelism 1
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
-            pending.read(in);
-            metrics = new MetricsLog(outDir(), in.readLong());
-            clock.restore(in.readLong());
-            finished = in.readBoolean();
-            StateFiles.Ref ref = new StateFiles.Ref(in.readUTF(), in.readLong(), in.readLong());
-            metrics.truncate(); // the lines after the checkpoint will be written again
-            StateFiles.restore(trainer, ref);
-            stateFiles.restored(ref);
-            LOG.info("trainer restored at step {} with {} rows pending", trainer.step(), pending.size());
-            // A record of every restore, next to the metrics, so a run's history shows where it resumed.
-            Files.writeString(outDir().resolve("restores.jsonl"), JSON.createObjectNode()
-                    .put("restored_step", trainer.step()).put("pending_rows", pending.size()) + "\n",
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        state = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("trainer-rank0", byte[].class));
+        List<byte[]> saved = new ArrayList<>();
+        state.get().forEach(saved::add);
+        if (saved.size() > 1) {
+            throw new IllegalStateException("the checkpoint holds " + saved.size() + " trainer states; rank 0 writes one");
         }
-        if (metrics == null) {
+        if (!saved.isEmpty()) {
+            restore(new DataInputStream(new ByteArrayInputStream(saved.get(0))));
+        } else if (speaksForTheJob()) {
             metrics = MetricsLog.startNew(outDir()); // a fresh run, not a restore
         }
     }
 
-    /** The operator state is small (the rows waiting for a step, counters, a reference); the model goes to a file. */
+    private void restore(DataInputStream in) throws IOException {
+        long metricsLength = in.readLong();
+        clock.restore(in.readLong());
+        finished = in.readBoolean();
+        StateFiles.Ref ref = new StateFiles.Ref(in.readUTF(), in.readLong(), in.readLong());
+        StateFiles.restore(trainer, ref); // every rank reads the file: no 3 GB broadcast through one socket
+        trainer.syncRanks(); // and then checks they hold the same weights
+        if (!speaksForTheJob()) {
+            return;
+        }
+        metrics = new MetricsLog(outDir(), metricsLength);
+        metrics.truncate(); // the lines after the checkpoint will be written again
+        stateFiles.restored(ref);
+        LOG.info("trainer restored at step {} on {} rank(s)", trainer.step(), trainer.ranks());
+        // A record of every restore, next to the metrics, so a run's history shows where it resumed.
+        Files.writeString(outDir().resolve("restores.jsonl"), JSON.createObjectNode()
+                .put("restored_step", trainer.step()).put("ranks", trainer.ranks()) + "\n",
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    /** The operator state is small (counters and a reference); the model goes to a file, written by rank 0 only. */
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        if (!speaksForTheJob()) {
+            state.update(List.of());
+            return;
+        }
         StateFiles.Ref ref = stateFiles.write(context.getCheckpointId(), trainer);
-        var bytes = new ByteArrayOutputStream(1 << 16);
+        var bytes = new ByteArrayOutputStream(256);
         var out = new DataOutputStream(bytes);
-        pending.write(out);
         out.writeLong(metrics.length());
         out.writeLong(clock.trainedNanos());
         out.writeBoolean(finished);
@@ -129,6 +161,9 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
 
     @Override
     public void notifyCheckpointComplete(long checkpointId) throws IOException {
+        if (!speaksForTheJob()) {
+            return;
+        }
         stateFiles.completed(checkpointId);
         String line = snapshotLines.remove(checkpointId);
         if (line != null) { // a record of what Flink holds, as restores.jsonl records what came back
@@ -139,8 +174,10 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
 
     @Override
     public void notifyCheckpointAborted(long checkpointId) {
-        stateFiles.aborted(checkpointId);
-        snapshotLines.remove(checkpointId);
+        if (speaksForTheJob()) {
+            stateFiles.aborted(checkpointId);
+            snapshotLines.remove(checkpointId);
+        }
     }
 
     @Override
@@ -153,37 +190,42 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
     }
 
     @Override
-    public void processElement(TokenBatch batch, Context ctx, Collector<String> out) throws Exception {
+    public void processElement(StepShard shard, Context ctx, Collector<String> out) throws Exception {
         if (finished) {
-            return; // the schedule is done: what still arrives is not trained on, and not kept
+            return;
         }
-        pending.add(batch);
-        while (!trainer.done() && pending.size() >= trainer.nextBatchSize()) {
-            out.collect(JSON.writeValueAsString(step()));
+        if (shard.step() != trainer.step()) { // the dealer's state and ours come from the same checkpoint
+            throw new IllegalStateException("rank " + rank + " at step " + trainer.step() + " was dealt step "
+                    + shard.step());
         }
-        if (trainer.done() && !finished) {
+        StepMetrics m = step(shard);
+        if (speaksForTheJob()) {
+            out.collect(JSON.writeValueAsString(m));
+        }
+        if (trainer.done()) {
             finish();
         }
     }
 
-    private StepMetrics step() throws IOException {
+    private StepMetrics step(StepShard shard) throws IOException {
         clock.rowsArrived();
-        PendingRows.Step rows = pending.take(trainer.nextBatchSize());
-        Trainer.StepResult r = trainer.step(rows.rows());
+        Trainer.StepResult r = trainer.step(shard.rowList());
         double seconds = clock.stepEnded();
         StepMetrics m = StepMetrics.of(speedrun(), r, trainer.schedules().tokensBefore(r.step() + 1), seconds)
-                .withStream(clock.dataWaitFraction(), rows.firstSeqId(), rows.lastSeqId(), rows.seqIdHash());
+                .withStream(clock.dataWaitFraction(), shard.firstSeqId(), shard.lastSeqId(), shard.seqIdHash());
         int every = speedrun().train().evalEvery();
         List<int[]> val = every > 0 && (r.step() + 1) % every == 0 ? evalRows.get() : List.of();
         if (!val.isEmpty()) {
-            lastEval = trainer.evaluate(val, 8);
+            lastEval = trainer.evaluate(val, 8); // every rank its share: a collective
             gauges.evaluated(lastEval);
             m = m.withEval(lastEval);
         }
-        metrics.append(m);
+        if (speaksForTheJob()) {
+            metrics.append(m);
+        }
         gauges.stepped(m);
         clock.skip();
-        listener.stepDone(r.step() + 1, outDir());
+        listener.stepDone(rank, r.step() + 1, outDir());
         return m;
     }
 
@@ -194,15 +236,21 @@ public final class TrainerFunction extends ProcessFunction<TokenBatch, String>
             lastEval = trainer.evaluate(val, 8);
             gauges.evaluated(lastEval);
         }
-        Checkpoint.save(trainer, outDir().resolve("checkpoint"));
-        Results.of(job, trainer, lastEval, clock.trainedNanos() / 1e9).write(outDir());
-        LOG.info("training done at step {}; results in {}", trainer.step(), Results.file(outDir()));
+        if (speaksForTheJob()) {
+            Checkpoint.save(trainer, outDir().resolve("checkpoint"));
+            Results.of(job, trainer, lastEval, clock.trainedNanos() / 1e9).write(outDir());
+            LOG.info("training done at step {} on {} rank(s); results in {}", trainer.step(), trainer.ranks(),
+                    Results.file(outDir()));
+        }
     }
 
     @Override
     public void close() throws Exception {
         if (trainer != null) {
             trainer.close();
+        }
+        if (group != null) {
+            group.close(); // a rank still waiting on this one gets an error now, not at its timeout
         }
     }
 }
