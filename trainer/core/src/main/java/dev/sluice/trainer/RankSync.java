@@ -1,5 +1,6 @@
 package dev.sluice.trainer;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
@@ -42,11 +43,46 @@ final class RankSync implements AutoCloseable {
 
     /** Copies rank 0's parameters to every rank, then fails if any rank's differ from rank 0's. */
     void broadcastParameters(List<Gpt.Param> params) {
+        Autograd.off(); // a staged copy is written back into the weights in place
         for (Gpt.Param p : params) {
-            FloatPointer data = Torch.hostFloats(p.value());
-            group.broadcast(data.asByteBuffer(), 0);
+            try (Host host = host(p.value())) {
+                group.broadcast(host.floats().asByteBuffer(), 0);
+                host.writeBack();
+            }
         }
         requireEqual(params, "after copying rank 0's parameters");
+    }
+
+    /** Stages every array through a host copy, even on the CPU: tests reach the GPU path's logic with it. */
+    static volatile boolean stageEvenOnCpu;
+
+    /**
+     * Host memory a collective can read and write for {@code array}: its own storage on the CPU; for an array on a GPU
+     * a host copy, written back by {@link Host#writeBack} (Gloo sums host memory; torch.distributed's Gloo backend
+     * stages CUDA tensors the same way).
+     */
+    private static Host host(NDArray array) {
+        boolean onCpu = array.getDevice().getDeviceType().equals(Device.Type.CPU);
+        return onCpu && !stageEvenOnCpu ? new Host(array, array) : new Host(array, array.toDevice(Device.cpu(), true));
+    }
+
+    private record Host(NDArray array, NDArray copy) implements AutoCloseable {
+        FloatPointer floats() {
+            return Torch.hostFloats(copy);
+        }
+
+        void writeBack() {
+            if (copy != array) {
+                Torch.copyInto(array, copy);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (copy != array) {
+                copy.close();
+            }
+        }
     }
 
     /**
@@ -80,36 +116,42 @@ final class RankSync implements AutoCloseable {
      * mean loss, and the shards are equal, so the mean over ranks is the gradient of the whole batch's mean loss.
      */
     void averageGradients(List<Gpt.Param> params) {
-        List<NDArray> pending = new ArrayList<>();
+        List<Host> pending = new ArrayList<>();
         long filled = 0;
         for (Gpt.Param p : params) {
             NDArray grad = p.value().getGradient();
             grad.muli(1.0 / size()); // scaled before the sum: exact for a power-of-two size, the sum's order aside
             long n = grad.size();
             if (n >= BUCKET_FLOATS) {
-                group.allreduceSum(Torch.hostFloats(grad), n);
+                try (Host host = host(grad)) {
+                    group.allreduceSum(host.floats(), n);
+                    host.writeBack();
+                }
                 continue;
             }
             if (filled + n > BUCKET_FLOATS) {
                 flush(pending, filled);
                 filled = 0;
             }
-            Pointer.memcpy(bucket.getPointer(filled), Torch.hostFloats(grad), n * Float.BYTES);
-            pending.add(grad);
+            Host host = host(grad);
+            Pointer.memcpy(bucket.getPointer(filled), host.floats(), n * Float.BYTES);
+            pending.add(host);
             filled += n;
         }
         flush(pending, filled);
     }
 
-    private void flush(List<NDArray> grads, long filled) {
+    private void flush(List<Host> grads, long filled) {
         if (grads.isEmpty()) {
             return;
         }
         group.allreduceSum(bucket, filled);
         long at = 0;
-        for (NDArray grad : grads) {
-            long n = grad.size();
-            Pointer.memcpy(Torch.hostFloats(grad), bucket.getPointer(at), n * Float.BYTES);
+        for (Host grad : grads) {
+            long n = grad.array().size();
+            Pointer.memcpy(grad.floats(), bucket.getPointer(at), n * Float.BYTES);
+            grad.writeBack();
+            grad.close();
             at += n;
         }
         grads.clear();

@@ -97,8 +97,8 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * Refuses what {@code ranks} ranks cannot train: they sum host-memory gradients through Gloo (no NCCL yet) and
-     * split every batch into equal shards. Jobs call it before they start.
+     * Refuses what {@code ranks} ranks cannot train: they split every batch into equal shards. Jobs call it before
+     * they start.
      */
     public static void requireShardable(SpeedrunConfig config, int ranks) {
         if (ranks < 1) {
@@ -106,10 +106,6 @@ public final class Trainer implements AutoCloseable {
         }
         if (ranks == 1) {
             return;
-        }
-        if (!config.train().device().startsWith("cpu")) {
-            throw new IllegalArgumentException("train.device " + config.train().device() + ": more than one rank "
-                    + "needs NCCL on GPUs, which Sluice does not build yet; ranks train on cpu (docs/ranks.md)");
         }
         for (int batch : config.train().batchSchedule()) {
             if (batch % ranks != 0) {
