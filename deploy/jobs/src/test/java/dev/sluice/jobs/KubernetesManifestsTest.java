@@ -131,14 +131,45 @@ class KubernetesManifestsTest {
     }
 
     @Test
+    void the460mOnTwoRanksHasOneGpuPodPerRankAndFailsADeadRankBeforeFlinkKillsItsTaskManager() throws Exception {
+        JsonNode job = find("FlinkDeployment", "sluice-train-460m-ranks").get("spec");
+        TrainOptions options = ((SluiceJob.Train) parse(job, "train")).options;
+        assertEquals(Path.of("/opt/sluice/configs/speedrun-460m.yaml"), options.config);
+        SpeedrunConfig speedrun = SpeedrunConfig.parse(find("ConfigMap", "sluice-configs").get("data")
+                .get("speedrun-460m.yaml").asText());
+        // refuses ranks between which the config's batches cannot be split equally
+        TrainJobConfig config = new TrainJobConfig(speedrun.withDataset(options.dataset), "/runs", 1, false,
+                options.ranks);
+        assertEquals(2, config.ranks());
+        assertEquals(config.ranks(), job.get("job").get("parallelism").asInt(), "one trainer subtask per rank");
+        assertEquals(config.ranks(), job.get("taskManager").get("replicas").asInt(), "a pod per rank");
+        JsonNode flink = job.get("flinkConfiguration");
+        assertEquals("1", flink.get("taskmanager.numberOfTaskSlots").asText());
+        JsonNode container = job.get("taskManager").get("podTemplate").get("spec").get("containers").get(0);
+        assertEquals(1, container.get("resources").get("limits").get("nvidia.com/gpu").asInt());
+        assertEquals(1, flink.get("external-resource.gpu.amount").asInt());
+        List<String> env = new ArrayList<>();
+        container.get("env").forEach(e -> env.add(e.get("name").asText() + "=" + e.path("valueFrom").path("fieldRef")
+                .path("fieldPath").asText(e.path("value").asText())));
+        assertTrue(env.contains("SLUICE_RANK_HOST=status.podIP"), "each rank listens on its pod's IP: " + env);
+        long cancellation = Long.parseLong(flink.get("task.cancellation.timeout").asText().replace(" s", ""));
+        assertTrue(options.rankTimeoutSeconds < cancellation, "a dead rank fails the job before Flink's watchdog");
+        assertTrue(mounts(job).stream().anyMatch(m -> options.rankStoreDir.startsWith(m + "/")),
+                "the ranks meet on the shared volume: " + options.rankStoreDir);
+        assertEquals(find("FlinkDeployment", "sluice-train").get("spec").get("flinkConfiguration")
+                .get("classloader.parent-first-patterns.additional"), flink.get("classloader.parent-first-patterns.additional"));
+    }
+
+    @Test
     void theImageHasTheJarTheDeploymentsRun() throws Exception {
         String script = Files.readString(DIR.resolve("build-image.sh"));
-        for (String name : List.of("sluice-tokenize", "sluice-train", "sluice-train-460m")) {
+        for (String name : List.of("sluice-tokenize", "sluice-train", "sluice-train-460m", "sluice-train-460m-ranks")) {
             String jar = find("FlinkDeployment", name).get("spec").get("job").get("jarURI").asText();
             assertEquals("local:///opt/flink/usrlib/sluice-job.jar", jar);
             assertTrue(script.contains("cp deploy/jobs/target/sluice-job.jar \"$ctx/usrlib/sluice-job.jar\""), script);
             assertTrue(script.contains("COPY usrlib/ /opt/flink/usrlib/"), script);
         }
+        assertTrue(script.contains("libgloo0"), "the ranks' Gloo bindings need Gloo's library: " + script);
     }
 
     /** The deployment's args as the job jar's main parses them: an unknown or malformed option fails here. */
