@@ -2,6 +2,7 @@ package dev.sluice.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,6 +18,7 @@ import dev.sluice.trainer.MetricsLog;
 import dev.sluice.trainer.Micro;
 import dev.sluice.trainer.SpeedrunConfig;
 import dev.sluice.trainer.StepMetrics;
+import dev.sluice.trainer.Trainer;
 import dev.sluice.trainer.job.Results;
 import dev.sluice.trainer.job.TrainJobConfig;
 import java.net.URI;
@@ -25,6 +27,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -197,6 +200,78 @@ class LocalClusterFaultTest {
         }
         System.err.printf("counted: %d steps, losses and sequences equal to the uninterrupted run; restores: %s",
                 b.size(), restores);
+    }
+
+    /**
+     * Two ranks, one per TaskManager process (their Gloo connections cross processes), and one rank's TaskManager
+     * killed mid-step: the surviving rank's collective fails at once, the job restores both from the checkpoint
+     * taken after step 20 (the topic holds 20 steps' records until then), and the losses equal an uninterrupted
+     * two-rank run's.
+     */
+    @Test
+    void killingOneRanksTaskManagerResumesBothRanksWithTheLossesOfAnUninterruptedRun() throws Exception {
+        assumeTrue(Trainer.ranksUnavailable().isEmpty(), () -> Trainer.ranksUnavailable().orElseThrow());
+        PipelineConfig c = corpus("fault-ranks", 1, 64);
+        PipelineRunner.of(new TokenizeJob(c), infra).overwrite(true).restartAttempts(5).start().awaitSummary();
+        Path straight = dir.resolve("ranks-straight");
+        var reference = new TrainJobConfig(speedrun().withDataset(c.data().dataset()), straight.toString(), 300, true)
+                .withRanks(2);
+        TrainRunner.awaitResults(TrainRunner.start(reference, infra, 5), reference);
+
+        Path killed = dir.resolve("ranks-killed");
+        var job = new TrainJobConfig(speedrun().withDataset("fault-ranks-staged"), killed.toString(), 300, false)
+                .withRanks(2);
+        StagedTopics.stage(infra.kafkaClient(), reference, job, 10); // 8 rows a record: 20 steps of 4
+        JobClient client = TrainRunner.start(job, infra, 5);
+        StagedTopics.awaitCheckpointAfterStep(killed, 20);
+        List<String> ranks = taskManagersOf(client, "trainer");
+        assertEquals(2, new HashSet<>(ranks).size(), "one rank per TaskManager process: " + ranks);
+        String victim = ranks.get(1);
+        var rest = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                StagedTopics.copyRecords(infra.kafkaClient(), reference.trainTopic(), job.trainTopic(), 10,
+                        Integer.MAX_VALUE);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        while (metrics(killed).size() < 22) { // micro's steps take milliseconds: kill as soon as training goes on
+            Thread.sleep(5);
+        }
+        assertTrue(cluster.kill(victim, true));
+        int stepAtKill = metrics(killed).size();
+        System.err.println("injected: SIGKILL of " + victim + " (rank 1's TaskManager) after step " + stepAtKill);
+        cluster.restart(victim);
+        rest.get();
+        TrainRunner.awaitResults(client, job);
+        JsonNode restore = JSON.readTree(Files.readString(killed.resolve("restores.jsonl")));
+        assertTrue(restore.get("restored_step").asInt() >= 20 && restore.get("restored_step").asInt() <= stepAtKill,
+                restore.toString());
+        assertEquals(2, restore.get("ranks").asInt());
+        List<StepMetrics> a = metrics(straight);
+        List<StepMetrics> b = metrics(killed);
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(a.get(i).loss(), b.get(i).loss(), "loss at step " + i);
+            assertEquals(a.get(i).seqIdHash(), b.get(i).seqIdHash(), "sequences of step " + i);
+        }
+        System.err.printf("counted: %d steps on two ranks, losses and sequences equal to the uninterrupted run; "
+                + "restored: %s%n", b.size(), restore);
+    }
+
+    /** The TaskManager of each subtask of the vertex whose name contains {@code part}, by subtask index. */
+    static List<String> taskManagersOf(JobClient job, String part) throws Exception {
+        for (JsonNode v : rest("/jobs/" + job.getJobID()).get("vertices")) {
+            if (v.get("name").asText().contains(part)) {
+                List<String> byIndex = new ArrayList<>();
+                for (JsonNode t : rest("/jobs/" + job.getJobID() + "/vertices/" + v.get("id").asText())
+                        .get("subtasks")) {
+                    byIndex.add(t.get("taskmanager-id").asText());
+                }
+                return byIndex;
+            }
+        }
+        throw new AssertionError("no vertex named *" + part + "*");
     }
 
     @Test

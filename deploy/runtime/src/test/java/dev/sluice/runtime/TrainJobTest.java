@@ -203,8 +203,8 @@ class TrainJobTest {
         Path killedDir = Path.of(killed.outDir());
         JobClient client = TrainRunner.start(new TrainJob(killed).ranks(null, Duration.ofSeconds(30))
                 .afterEachStep(new FailOnceAt(1, 8)), infra, 2);
-        awaitCheckpointAfterStep(killedDir, 6);
-        copyRecords(ranks.trainTopic(), killed.trainTopic(), 6, Integer.MAX_VALUE);
+        StagedTopics.awaitCheckpointAfterStep(killedDir, 6);
+        StagedTopics.copyRecords(infra.kafkaClient(), ranks.trainTopic(), killed.trainTopic(), 6, Integer.MAX_VALUE);
         Results resumed = TrainRunner.awaitResults(client, killed);
         assertTrue(Files.exists(killedDir.resolve(".injected-failure")), "rank 1 was failed");
         var restore = new ObjectMapper().readTree(Files.readString(killedDir.resolve("restores.jsonl")));
@@ -218,10 +218,10 @@ class TrainJobTest {
         TrainJobConfig halted = staged("rescaled", 6).withRanks(2);
         Path rescaledDir = Path.of(halted.outDir());
         JobClient first = TrainRunner.start(new TrainJob(halted).ranks(null, Duration.ofSeconds(30)), infra, 0);
-        awaitCheckpointAfterStep(rescaledDir, 6);
+        StagedTopics.awaitCheckpointAfterStep(rescaledDir, 6);
         String savepoint = first.stopWithSavepoint(false, out.resolve("savepoint").toUri().toString(),
                 SavepointFormatType.CANONICAL).get();
-        copyRecords(ranks.trainTopic(), halted.trainTopic(), 6, Integer.MAX_VALUE);
+        StagedTopics.copyRecords(infra.kafkaClient(), ranks.trainTopic(), halted.trainTopic(), 6, Integer.MAX_VALUE);
         TrainJobConfig onOne = new TrainJobConfig(twoDevices.withDataset(halted.speedrun().data().dataset()),
                 halted.outDir(), 150, false);
         TrainJob job = new TrainJob(onOne);
@@ -245,49 +245,12 @@ class TrainJobTest {
         }
     }
 
-    /**
-     * A dataset of its own whose val topic is the test's and whose train topic holds only the first {@code records}
-     * records (micro's first steps take one 4-row record each); an unbounded job on it waits for the rest.
-     */
+    /** A dataset of its own whose train topic holds only the test topic's first {@code records} records at first. */
     private TrainJobConfig staged(String dataset, int records) throws Exception {
         TrainJobConfig staged = new TrainJobConfig(Micro.config().withDataset(dataset), out.resolve(dataset).toString(),
                 150, false);
-        TrainJobConfig original = job(out);
-        KafkaTopics.prepare(infra.kafkaClient(), List.of(new NewTopic(staged.trainTopic(), 1, (short) 1),
-                new NewTopic(staged.valTopic(), 1, (short) 1)), false);
-        copyRecords(original.valTopic(), staged.valTopic(), 0, Integer.MAX_VALUE);
-        copyRecords(original.trainTopic(), staged.trainTopic(), 0, records);
+        StagedTopics.stage(infra.kafkaClient(), job(out), staged, records);
         return staged;
-    }
-
-    /** Waits until rank 0 has recorded a completed checkpoint taken after {@code step} steps. */
-    private static void awaitCheckpointAfterStep(Path dir, int step) throws Exception {
-        Path log = dir.resolve("checkpoints.jsonl");
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (!Files.exists(log) || Files.readString(log).lines().noneMatch(l -> l.contains("\"step\":" + step + ","))) {
-            assertTrue(System.nanoTime() < deadline, "no checkpoint after step " + step + " within 2 minutes");
-            Thread.sleep(100);
-        }
-    }
-
-    /** Copies records [{@code first}, {@code first + count}) of the one-partition topic {@code from} to {@code to}. */
-    private static void copyRecords(String from, String to, int first, int count) throws Exception {
-        int[] index = {0};
-        try (var reader = new BatchTopicReader(infra.kafkaClient());
-             var producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(),
-                     new ByteArraySerializer())) {
-            reader.forEachRecord(from, (partition, offset, value) -> {
-                int i = index[0]++;
-                if (i >= first && i - first < count) {
-                    try {
-                        producer.send(new ProducerRecord<>(to, 0, null, value)).get();
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-                return true;
-            });
-        }
     }
 
     @Test

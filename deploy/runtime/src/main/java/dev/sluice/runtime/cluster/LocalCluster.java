@@ -309,6 +309,8 @@ public final class LocalCluster {
                 "taskmanager.rpc.port: " + (basePort + 72) + "-" + (basePort + 79),
                 "taskmanager.data.port: 0",
                 "taskmanager.numberOfTaskSlots: 4",
+                // slots spread over the TaskManagers: a TrainJob's ranks run in separate processes, as on hosts
+                "taskmanager.load-balance.mode: SLOTS",
                 "taskmanager.memory.process.size: 3g",
                 "taskmanager.memory.managed.size: 64m",
                 "taskmanager.memory.network.min: 128m",
