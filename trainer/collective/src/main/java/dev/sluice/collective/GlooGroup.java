@@ -55,7 +55,8 @@ public final class GlooGroup implements AutoCloseable {
             org.bytedeco.javacpp.Loader.load(GlooNative.class);
             return Optional.empty();
         } catch (UnsatisfiedLinkError e) {
-            return Optional.of("Gloo is not available here (" + e.getMessage() + "); install libgloo0");
+            return Optional.of("Gloo is not available here (" + e.getMessage() + "): install libgloo0, and build "
+                    + "Sluice where libgloo-dev and g++ are installed");
         }
     }
 

@@ -86,7 +86,10 @@ public final class Trainer implements AutoCloseable {
      * its own second copy of libtorch, which aborts the process.
      */
     public static GlooGroup joinRanks(GlooGroup.Rendezvous rendezvous) throws java.io.IOException {
-        Torch.load();
+        ranksUnavailable().ifPresent(why -> {
+            throw new IllegalStateException("rank " + rendezvous.rank() + " of " + rendezvous.size() + ": " + why
+                    + " (docs/ranks.md)");
+        });
         return GlooGroup.join(rendezvous);
     }
 
