@@ -2,8 +2,6 @@ package dev.sluice.trainer;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import dev.sluice.collective.GlooGroup;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -87,18 +85,16 @@ final class RankSync implements AutoCloseable {
 
     /**
      * Fails loudly, naming the rank, if this rank's parameters differ from rank 0's: their float64 sum and sum of
-     * squares are compared bit for bit (equal weights give equal sums; a diverged replica almost never does).
+     * squares are compared bit for bit (equal weights give equal sums; a diverged replica almost never does), taken a
+     * slice at a time.
      */
     void requireEqual(List<Gpt.Param> params, String when) {
         double sum = 0;
         double squares = 0;
         for (Gpt.Param p : params) {
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                NDArray wide = p.value().toType(DataType.FLOAT64, false);
-                sum += wide.sum().getDouble();
-                squares += wide.square().sum().getDouble();
-            }
+            Float64Sums sums = Float64Sums.of(p.value());
+            sum += sums.sum();
+            squares += sums.squares();
         }
         ByteBuffer mine = ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder());
         mine.putDouble(0, sum).putDouble(8, squares);

@@ -37,9 +37,6 @@ public final class Trainer implements AutoCloseable {
     /** Tokens per evaluation pass (bounds its memory; the tiny and micro configs' 8 rows fit). */
     static final int EVAL_TOKENS = 2048;
 
-    /** Elements per float64 slice in {@link #clipFactor} (8 MB). */
-    private static final long CLIP_SLICE = 1L << 20;
-
     private final SpeedrunConfig config;
     private final Schedules schedules;
     private final NDManager manager;
@@ -291,16 +288,7 @@ public final class Trainer implements AutoCloseable {
     static double clipFactor(List<NDArray> grads, double maxNorm) {
         double squares = 0;
         for (NDArray g : grads) {
-            // summed in float64 a slice at a time: a float64 copy of the whole embedding gradient would be a
-            // fresh mapping of twice its size every step
-            NDArray flat = g.reshape(-1);
-            for (long from = 0; from < flat.size(); from += CLIP_SLICE) {
-                try (NDScope scope = new NDScope()) {
-                    scope.suppressNotUsedWarning();
-                    NDArray slice = flat.get(from + ":" + Math.min(flat.size(), from + CLIP_SLICE));
-                    squares += slice.toType(DataType.FLOAT64, false).square().sum().getDouble();
-                }
-            }
+            squares += Float64Sums.squares(g);
         }
         double norm = Math.sqrt(squares);
         return norm > maxNorm ? maxNorm / norm : 1.0;
