@@ -103,6 +103,31 @@ class RanksTest {
         }
     }
 
+    /** A rank may itself drive several devices (Replicas): two ranks of two devices train as one of four. */
+    @Test
+    void ranksOfSeveralDevicesTrainAsOneRankWithAllOfThem() throws Exception {
+        SpeedrunConfig four = config().withTrain(java.util.Map.of("devices", List.of("cpu", "cpu", "cpu", "cpu")));
+        List<Double> oneRank;
+        try (Trainer t = new Trainer(four, GPT2)) {
+            oneRank = losses(t);
+        }
+        SpeedrunConfig two = config().withTrain(java.util.Map.of("devices", List.of("cpu", "cpu")));
+        List<List<Double>> ranks = onRanks(2, "devices", group -> {
+            List<Double> losses = new ArrayList<>();
+            try (Trainer t = new Trainer(two, GPT2, group)) {
+                assertEquals(2, t.devices().size());
+                while (!t.done()) {
+                    List<int[]> global = CheckpointTest.batch(t.step(), t.nextBatchSize());
+                    int half = global.size() / 2;
+                    losses.add(t.step(global.subList(group.rank() * half, (group.rank() + 1) * half)).loss());
+                }
+            }
+            return losses;
+        });
+        assertEquals(ranks.get(0), ranks.get(1));
+        ReplicasTest.assertClose(oneRank, ranks.get(0), 1e-4); // the same passes, their gradients added in another order
+    }
+
     @Test
     void divergedReplicasFailLoudlyAndABatchTheRanksCannotSplitIsRefused() throws Exception {
         List<String> outcomes = onRanks(2, "diverged", group -> {
