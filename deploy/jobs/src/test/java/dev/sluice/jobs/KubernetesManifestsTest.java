@@ -109,8 +109,7 @@ class KubernetesManifestsTest {
         JsonNode job = find("FlinkDeployment", "sluice-train-460m").get("spec");
         TrainOptions options = ((SluiceJob.Train) parse(job, "train")).options;
         assertEquals(Path.of("/opt/sluice/configs/speedrun-460m.yaml"), options.config);
-        SpeedrunConfig config = SpeedrunConfig.parse(find("ConfigMap", "sluice-configs").get("data")
-                .get("speedrun-460m.yaml").asText());
+        SpeedrunConfig config = configMapSpeedrun("speedrun-460m.yaml");
         assertEquals(SpeedrunConfig.load(Path.of("../../configs/speedrun/460m.yaml")), config,
                 "the ConfigMap's 460m is the shipped config");
         assertEquals(List.of(dev.sluice.trainer.Devices.ALL_GPUS), config.train().devices(), "a replica per GPU");
@@ -135,8 +134,7 @@ class KubernetesManifestsTest {
         JsonNode job = find("FlinkDeployment", "sluice-train-460m-ranks").get("spec");
         TrainOptions options = ((SluiceJob.Train) parse(job, "train")).options;
         assertEquals(Path.of("/opt/sluice/configs/speedrun-460m.yaml"), options.config);
-        SpeedrunConfig speedrun = SpeedrunConfig.parse(find("ConfigMap", "sluice-configs").get("data")
-                .get("speedrun-460m.yaml").asText());
+        SpeedrunConfig speedrun = configMapSpeedrun("speedrun-460m.yaml");
         // refuses ranks between which the config's batches cannot be split equally
         TrainJobConfig config = new TrainJobConfig(speedrun.withDataset(options.dataset), "/runs", 1, false,
                 options.ranks);
@@ -170,6 +168,11 @@ class KubernetesManifestsTest {
             assertTrue(script.contains("COPY usrlib/ /opt/flink/usrlib/"), script);
         }
         assertTrue(script.contains("libgloo0"), "the ranks' Gloo bindings need Gloo's library: " + script);
+    }
+
+    /** A speedrun config as the ConfigMap ships it to the pods. */
+    static SpeedrunConfig configMapSpeedrun(String key) {
+        return SpeedrunConfig.parse(find("ConfigMap", "sluice-configs").get("data").get(key).asText());
     }
 
     /** The deployment's args as the job jar's main parses them: an unknown or malformed option fails here. */

@@ -193,11 +193,7 @@ class LocalClusterFaultTest {
         String restores = Files.readString(killed.resolve("restores.jsonl"));
         List<StepMetrics> a = metrics(straight);
         List<StepMetrics> b = metrics(killed);
-        assertEquals(a.size(), b.size());
-        for (int i = 0; i < a.size(); i++) {
-            assertEquals(a.get(i).loss(), b.get(i).loss(), "loss at step " + i);
-            assertEquals(a.get(i).seqIdHash(), b.get(i).seqIdHash(), "sequences of step " + i);
-        }
+        SameRun.assertSameRun(a, b, 0);
         System.err.printf("counted: %d steps, losses and sequences equal to the uninterrupted run; restores: %s",
                 b.size(), restores);
     }
@@ -250,11 +246,7 @@ class LocalClusterFaultTest {
         assertEquals(2, restore.get("ranks").asInt());
         List<StepMetrics> a = metrics(straight);
         List<StepMetrics> b = metrics(killed);
-        assertEquals(a.size(), b.size());
-        for (int i = 0; i < a.size(); i++) {
-            assertEquals(a.get(i).loss(), b.get(i).loss(), "loss at step " + i);
-            assertEquals(a.get(i).seqIdHash(), b.get(i).seqIdHash(), "sequences of step " + i);
-        }
+        SameRun.assertSameRun(a, b, 0);
         System.err.printf("counted: %d steps on two ranks, losses and sequences equal to the uninterrupted run; "
                 + "restored: %s%n", b.size(), restore);
     }

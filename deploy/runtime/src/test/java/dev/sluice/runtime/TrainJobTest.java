@@ -192,7 +192,7 @@ class TrainJobTest {
                 .ranks(null, Duration.ofSeconds(30)), infra, 0), ranks);
         List<StepMetrics> a = metrics(out.resolve("devices"));
         List<StepMetrics> b = metrics(out.resolve("ranks"));
-        assertSameRun(a, b, 1e-5);
+        SameRun.assertSameRun(a, b, 1e-5);
         assertEquals(1, one.info().ranks());
         assertEquals(2, two.info().ranks());
         assertEquals(one.info().evalTokens(), two.info().evalTokens(), "the ranks evaluated every row once");
@@ -211,7 +211,7 @@ class TrainJobTest {
         int restoredStep = restore.get("restored_step").asInt();
         assertTrue(restoredStep >= 6 && restoredStep < 8, "restored after step 6 or 7, not from the start: " + restore);
         assertEquals(2, restore.get("ranks").asInt());
-        assertSameRun(b, metrics(killedDir), 0);
+        SameRun.assertSameRun(b, metrics(killedDir), 0);
         assertEquals(two.info().evalBpb(), resumed.info().evalBpb());
 
         // another number of ranks: a savepoint of two ranks after step 6 resumes on one rank with two devices
@@ -233,16 +233,7 @@ class TrainJobTest {
         assertEquals(6, restore.get("restored_step").asInt(), restore.toString());
         assertEquals(1, restore.get("ranks").asInt());
         assertEquals(1, rescaled.info().ranks());
-        assertSameRun(b, metrics(rescaledDir), 1e-5);
-    }
-
-    private static void assertSameRun(List<StepMetrics> a, List<StepMetrics> b, double relative) {
-        assertEquals(a.size(), b.size());
-        for (int i = 0; i < a.size(); i++) {
-            assertEquals(a.get(i).seqIdHash(), b.get(i).seqIdHash(), "sequences of step " + i);
-            assertEquals(a.get(i).batchSequences(), b.get(i).batchSequences(), "global batch of step " + i);
-            assertEquals(a.get(i).loss(), b.get(i).loss(), relative * a.get(i).loss(), "loss at step " + i);
-        }
+        SameRun.assertSameRun(b, metrics(rescaledDir), 1e-5);
     }
 
     /** A dataset of its own whose train topic holds only the test topic's first {@code records} records at first. */
@@ -288,11 +279,7 @@ class TrainJobTest {
 
         List<StepMetrics> a = metrics(Path.of(clean.outDir()));
         List<StepMetrics> b = metrics(Path.of(poisoned.outDir()));
-        assertEquals(a.size(), b.size());
-        for (int i = 0; i < a.size(); i++) {
-            assertEquals(a.get(i).loss(), b.get(i).loss(), "loss at step " + i);
-            assertEquals(a.get(i).seqIdHash(), b.get(i).seqIdHash(), "sequences of step " + i);
-        }
+        SameRun.assertSameRun(a, b, 0);
         List<String> dead = new ArrayList<>();
         try (var consumer = new KafkaConsumer<>(consumerProperties(), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
